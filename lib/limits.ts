@@ -1,0 +1,42 @@
+// Every fixed limit in one place, with its unit and the reason for it. Per-topic settings that a user
+// may change live in lib/topics/topic-config.ts; these are the bounds around them.
+import { assert } from "./assert.ts";
+
+/** RecordBatch v2 header size in bytes (Kafka's RECORD_BATCH_OVERHEAD). */
+export const BATCH_HEADER_BYTES = 61;
+
+/** Kafka's default max.message.bytes: 1 MiB plus the batch header slack Kafka adds. */
+export const MAX_MESSAGE_BYTES_DEFAULT = 1_048_588;
+/** Upper bound a topic may set max.message.bytes to: a whole batch is held in memory on append. */
+export const MAX_MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
+
+/** Kafka's segment.bytes default: 1 GiB. */
+export const SEGMENT_BYTES_DEFAULT = 1024 * 1024 * 1024;
+/** Smallest segment a topic may ask for (Kafka's minimum is 14 bytes; we keep one header's room). */
+export const SEGMENT_BYTES_MIN = 1024;
+/** Positions in `.index` are int32, so a segment file may not pass 2 GiB. */
+export const SEGMENT_BYTES_MAX = 2 ** 31 - 1;
+
+/** Kafka's index.interval.bytes default: one sparse index entry per 4 KiB of log. */
+export const INDEX_INTERVAL_BYTES_DEFAULT = 4096;
+
+/** Relative offsets in `.index` and `.timeindex` are int32. */
+export const RELATIVE_OFFSET_MAX = 2 ** 31 - 1;
+
+/** Records in one batch: Kafka does not bound it beyond size; we bound decode work per batch. */
+export const RECORDS_PER_BATCH_MAX = 1_000_000;
+
+/** Longest topic name, as in Kafka (249 so that `<topic>-<partition>` fits a file name). */
+export const TOPIC_NAME_LENGTH_MAX = 249;
+/** Partitions per topic: each is a directory with open files, so a small box wants a bound. */
+export const PARTITIONS_PER_TOPIC_MAX = 1024;
+
+/** How often retention looks for whole segments to delete (Kafka's log.retention.check.interval.ms). */
+export const RETENTION_CHECK_INTERVAL_MS_DEFAULT = 5 * 60 * 1000;
+
+/** The one leader epoch a single node stamps, so replication later changes no byte on disk. */
+export const SINGLE_NODE_LEADER_EPOCH = 0;
+
+assert(MAX_MESSAGE_BYTES_DEFAULT <= MAX_MESSAGE_BYTES_MAX, "default batch size above its maximum");
+assert(SEGMENT_BYTES_MIN > BATCH_HEADER_BYTES, "a segment must hold at least one batch header");
+assert(SEGMENT_BYTES_DEFAULT <= SEGMENT_BYTES_MAX, "default segment size must fit int32 positions");
