@@ -3,6 +3,7 @@
 // Bun.file slices for zero-copy sends.
 import * as fs from "node:fs";
 import { dirname } from "node:path";
+import { assert } from "../assert.ts";
 import { SluiceError } from "../errors.ts";
 import type { DirEntry, Storage, StorageFile } from "./storage.ts";
 
@@ -24,7 +25,10 @@ class FileHandleFile implements StorageFile {
 
   constructor(readonly path: string) {
     try {
-      this.#fd = fs.openSync(path, "a+");
+      // Read-write without O_APPEND: Linux ignores the position of a pwrite on an O_APPEND descriptor and
+      // writes at the end, so after a failed undo of a partial write the bytes would land after the torn
+      // ones while append() returned the position it meant. Without it, bytes go where we say they go.
+      this.#fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT);
       this.#sizeBytes = fs.fstatSync(this.#fd).size;
     } catch (error) {
       throw toStorageError(error, "open", path);
@@ -32,10 +36,12 @@ class FileHandleFile implements StorageFile {
   }
 
   size(): number {
+    this.#assertOpen();
     return this.#sizeBytes;
   }
 
   append(bytes: Uint8Array): number {
+    this.#assertOpen();
     const position = this.#sizeBytes;
     let written = 0;
     try {
@@ -62,6 +68,7 @@ class FileHandleFile implements StorageFile {
   }
 
   readInto(position: number, target: Uint8Array): number {
+    this.#assertOpen();
     let total = 0;
     try {
       while (total < target.length) {
@@ -76,6 +83,7 @@ class FileHandleFile implements StorageFile {
   }
 
   truncate(sizeBytes: number): void {
+    this.#assertOpen();
     try {
       fs.ftruncateSync(this.#fd, sizeBytes);
     } catch (error) {
@@ -86,6 +94,7 @@ class FileHandleFile implements StorageFile {
 
   datasync(): Promise<void> {
     return new Promise((resolve, reject) => {
+      this.#assertOpen();
       fs.fdatasync(this.#fd, (error) =>
         error ? reject(toStorageError(error, "fsync", this.path)) : resolve(),
       );
@@ -96,6 +105,11 @@ class FileHandleFile implements StorageFile {
     if (this.#closed) return;
     this.#closed = true;
     fs.closeSync(this.#fd);
+  }
+
+  /** After close the descriptor number may already belong to another file: using it would write there. */
+  #assertOpen(): void {
+    assert(!this.#closed, `${this.path}: the file is closed`);
   }
 }
 
