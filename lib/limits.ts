@@ -23,6 +23,12 @@ export const INDEX_INTERVAL_BYTES_DEFAULT = 4096;
 /** Relative offsets in `.index` and `.timeindex` are int32. */
 export const RELATIVE_OFFSET_MAX = 2 ** 31 - 1;
 
+/**
+ * Largest records section a compressed batch may inflate to: the whole section is held in memory
+ * to validate it, so a small batch must not be able to claim gigabytes (a decompression bomb).
+ */
+export const UNCOMPRESSED_BATCH_BYTES_MAX = 256 * 1024 * 1024;
+
 /** Records in one batch: Kafka does not bound it beyond size; we bound decode work per batch. */
 export const RECORDS_PER_BATCH_MAX = 1_000_000;
 

@@ -1,0 +1,658 @@
+// One partition's log: an ordered list of segments, the offsets that bound it (log start, high
+// watermark, log end), appends that assign offsets, reads from an offset or a timestamp, rolling,
+// retention, flushing with group commit, and recovery on open.
+import { assert, assertSafeOffset } from "../assert.ts";
+import type { CancelTimer, Clock } from "../clock.ts";
+import { isSluiceError, SluiceError } from "../errors.ts";
+import { SINGLE_NODE_LEADER_EPOCH, UNCOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import { joinPath, type Storage } from "../storage/storage.ts";
+import type { BatchLocation } from "./batch-reader.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache } from "./leader-epoch-checkpoint.ts";
+import type { LogConfig } from "./log-config.ts";
+import {
+  compressionOf,
+  decodeRecords,
+  encodeBatch,
+  NO_TIMESTAMP,
+  readBatchHeader,
+  setMaxTimestamp,
+  stampBatch,
+  timestampTypeOf,
+  validateBatch,
+} from "./record-batch.ts";
+import { recoverSegment, type SegmentRecovery } from "./recovery.ts";
+import { DELETED_SUFFIX, INDEX_SUFFIX, parseSegmentFileName, Segment, TIME_INDEX_SUFFIX } from "./segment.ts";
+
+export interface AppendOptions {
+  /** Leader epoch stamped into the batch; a single node always uses 0. */
+  leaderEpoch?: number;
+  /** Resolve only after the batch is fsynced (group commit), whatever the flush policy. */
+  durable?: boolean;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  recordCount: number;
+  /** Broker time under LogAppendTime, else -1 (Kafka's reply). */
+  logAppendTime: number;
+  logStartOffset: number;
+}
+
+export interface ReadOptions {
+  /** Stop after this many bytes, but always return at least one whole batch (KIP-74). */
+  maxBytes: number;
+  /** Consumers read below the high watermark; replicas read up to the log end. */
+  upTo?: "high-watermark" | "log-end";
+}
+
+/** A run of whole batches within one segment, ready to copy out or to send with zero copy. */
+export interface LogSlice {
+  segment: Segment;
+  startPosition: number;
+  endPosition: number;
+  firstOffset: number;
+  lastOffset: number;
+  batchCount: number;
+}
+
+export interface ReadResult {
+  slice: LogSlice | undefined;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+export interface RecoveryReport {
+  cleanShutdown: boolean;
+  segmentsRecovered: SegmentRecovery[];
+  truncatedBytes: number;
+  deletedSegments: number[];
+  rebuiltIndexes: number;
+}
+
+export interface SegmentInfo {
+  baseOffset: number;
+  nextOffset: number;
+  sizeBytes: number;
+  maxTimestamp: number;
+}
+
+export interface OpenOptions {
+  storage: Storage;
+  dir: string;
+  config: LogConfig;
+  clock: Clock;
+  /** Whether the data directory was closed cleanly (no scan needed). */
+  cleanShutdown: boolean;
+  /** Offsets below this were fsynced; recovery starts at the segment holding it. */
+  recoveryPoint?: number;
+}
+
+export class PartitionLog {
+  #segments: Segment[] = [];
+  #logStartOffset = 0;
+  #highWatermark = 0;
+  #recoveryPoint = 0;
+  #unflushedRecords = 0;
+  #cancelFlushTimer: CancelTimer | undefined;
+  #pendingDeletes = new Set<CancelTimer>();
+  #failure: SluiceError | undefined;
+  #closed = false;
+  readonly #groupCommit = new GroupCommit(() => this.#flushToEnd());
+  readonly epochs: LeaderEpochCache;
+
+  private constructor(
+    readonly storage: Storage,
+    readonly dir: string,
+    public config: LogConfig,
+    readonly clock: Clock,
+  ) {
+    this.epochs = LeaderEpochCache.load(storage, joinPath(dir, LEADER_EPOCH_CHECKPOINT_FILE));
+  }
+
+  /** Opens (or creates) the log in `dir`, recovering its tail after an unclean shutdown. */
+  static open(options: OpenOptions): { log: PartitionLog; recovery: RecoveryReport } {
+    const { storage, dir, config, clock } = options;
+    storage.mkdirp(dir);
+    const log = new PartitionLog(storage, dir, config, clock);
+    const recovery = log.#load(options.cleanShutdown, options.recoveryPoint ?? 0);
+    return { log, recovery };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Offsets
+
+  get logStartOffset(): number {
+    return this.#logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.#activeSegment.nextOffset;
+  }
+
+  get highWatermark(): number {
+    return this.#highWatermark;
+  }
+
+  /** Offsets below this are durable (fsynced). */
+  get recoveryPoint(): number {
+    return this.#recoveryPoint;
+  }
+
+  get segments(): readonly Segment[] {
+    return this.#segments;
+  }
+
+  get sizeBytes(): number {
+    return this.#segments.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+  }
+
+  describeSegments(): SegmentInfo[] {
+    return this.#segments.map((segment) => ({
+      baseOffset: segment.baseOffset,
+      nextOffset: segment.nextOffset,
+      sizeBytes: segment.sizeBytes,
+      maxTimestamp: segment.maxTimestampSoFar,
+    }));
+  }
+
+  get #activeSegment(): Segment {
+    return this.#segments.at(-1)!;
+  }
+
+  /**
+   * Moves the high watermark (replication sets it from follower positions). It never passes the
+   * log end and never goes back.
+   */
+  updateHighWatermark(offset: number): void {
+    assertSafeOffset(offset, "high watermark");
+    this.#highWatermark = Math.max(this.#highWatermark, Math.min(offset, this.logEndOffset));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Append
+
+  /**
+   * Validates one RecordBatch v2 as a producer sent it, assigns its offsets from the log end,
+   * stamps the leader epoch and appends it. Takes ownership of `batch` (it is rewritten in place).
+   * Nothing is written when validation fails.
+   */
+  async append(batch: Uint8Array, options: AppendOptions = {}): Promise<AppendResult> {
+    const result = this.appendSync(batch, options);
+    if (options.durable || this.#unflushedRecords >= this.config.flushMessages) await this.flush();
+    return result;
+  }
+
+  /**
+   * The synchronous part of append: everything up to the bytes being in the page cache. Exposed for
+   * callers that must append several batches without yielding (they then call flush() themselves).
+   */
+  appendSync(batch: Uint8Array, options: AppendOptions = {}): AppendResult {
+    this.#checkWritable();
+    if (batch.length > this.config.maxMessageBytes) {
+      throw new SluiceError(
+        "MESSAGE_TOO_LARGE",
+        `batch is ${batch.length} bytes; this topic's max.message.bytes is ${this.config.maxMessageBytes}`,
+      );
+    }
+    if (batch.length > this.config.segmentBytes) {
+      throw new SluiceError("RECORD_LIST_TOO_LARGE", `batch is ${batch.length} bytes, larger than segment.bytes`);
+    }
+    const validated = validateBatch(batch, UNCOMPRESSED_BATCH_BYTES_MAX);
+    if (validated.header.baseOffset !== 0) {
+      throw new SluiceError("INVALID_RECORD", `a produced batch must have baseOffset 0, not ${validated.header.baseOffset}`);
+    }
+    const prepared = this.#convert(batch, validated.maxTimestamp);
+    const recordCount = validated.header.recordsCount;
+    const baseOffset = this.logEndOffset;
+    const lastOffset = baseOffset + recordCount - 1;
+    const leaderEpoch = options.leaderEpoch ?? SINGLE_NODE_LEADER_EPOCH;
+    stampBatch(prepared.batch, baseOffset, leaderEpoch);
+    this.#appendStamped(prepared.batch, lastOffset, prepared.maxTimestamp, leaderEpoch, baseOffset);
+    this.#highWatermark = this.logEndOffset;
+    return {
+      baseOffset,
+      lastOffset,
+      recordCount,
+      logAppendTime: prepared.logAppendTime,
+      logStartOffset: this.#logStartOffset,
+    };
+  }
+
+  /** Applies the topic's timestamp type and compression type, as Kafka's LogValidator does. */
+  #convert(batch: Uint8Array, maxTimestamp: number): { batch: Uint8Array; maxTimestamp: number; logAppendTime: number } {
+    const header = readBatchHeader(batch);
+    let converted = batch;
+    const target = this.config.compressionType;
+    if (target !== "producer" && target !== compressionOf(header)) {
+      converted = encodeBatch(
+        decodeRecords(batch, UNCOMPRESSED_BATCH_BYTES_MAX).map((record) => ({
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+          timestamp: record.timestamp,
+        })),
+        {
+          compression: target,
+          producerId: header.producerId,
+          producerEpoch: header.producerEpoch,
+          baseSequence: header.baseSequence,
+          isTransactional: (header.attributes & 0x10) !== 0,
+        },
+      );
+    }
+    if (this.config.messageTimestampType === "LogAppendTime") {
+      const now = this.clock.nowMs();
+      setMaxTimestamp(converted, "LogAppendTime", now);
+      return { batch: converted, maxTimestamp: now, logAppendTime: now };
+    }
+    if (header.maxTimestamp !== maxTimestamp || timestampTypeOf(header) !== "CreateTime") {
+      setMaxTimestamp(converted, "CreateTime", maxTimestamp);
+    }
+    return { batch: converted, maxTimestamp, logAppendTime: -1 };
+  }
+
+  /**
+   * Appends a batch whose offsets and epoch are already in its header: what a follower does with
+   * batches fetched from its leader. The batch is checked (CRC, framing) but not rewritten.
+   */
+  appendAsFollower(batch: Uint8Array): AppendResult {
+    this.#checkWritable();
+    const validated = validateBatch(batch, UNCOMPRESSED_BATCH_BYTES_MAX);
+    const header = validated.header;
+    if (header.baseOffset !== this.logEndOffset) {
+      throw new SluiceError(
+        "INVALID_RECORD",
+        `replicated batch starts at ${header.baseOffset} but the log ends at ${this.logEndOffset}`,
+      );
+    }
+    const lastOffset = header.baseOffset + header.lastOffsetDelta;
+    this.#appendStamped(batch, lastOffset, header.maxTimestamp, header.partitionLeaderEpoch, header.baseOffset);
+    return {
+      baseOffset: header.baseOffset,
+      lastOffset,
+      recordCount: header.recordsCount,
+      logAppendTime: -1,
+      logStartOffset: this.#logStartOffset,
+    };
+  }
+
+  #appendStamped(batch: Uint8Array, lastOffset: number, maxTimestamp: number, epoch: number, baseOffset: number): void {
+    const segment = this.#maybeRoll(batch.length, maxTimestamp, lastOffset);
+    segment.append(batch, lastOffset, maxTimestamp);
+    if (epoch >= 0) this.epochs.assign(epoch, baseOffset);
+    this.#unflushedRecords += lastOffset - baseOffset + 1;
+    this.#scheduleFlush();
+  }
+
+  #checkWritable(): void {
+    if (this.#closed) throw new SluiceError("LOG_CLOSED", `log ${this.dir} is closed`);
+    if (this.#failure) {
+      throw new SluiceError("STORAGE_ERROR", `log ${this.dir} is offline after a failed fsync: ${this.#failure.message}`, {
+        cause: this.#failure,
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Rolling
+
+  /** The segment the next batch goes into, rolling first when Kafka's rules say so. */
+  #maybeRoll(batchBytes: number, maxTimestamp: number, lastOffset: number): Segment {
+    const active = this.#activeSegment;
+    if (active.isEmpty) return active;
+    const full = active.sizeBytes > this.config.segmentBytes - batchBytes;
+    // Kafka's timeWaitedForRoll: from the first batch's timestamp, or from creation without one.
+    const firstTimestamp = active.firstBatchTimestamp ?? NO_TIMESTAMP;
+    const waitedMs =
+      firstTimestamp >= 0 && maxTimestamp >= 0
+        ? maxTimestamp - firstTimestamp
+        : this.clock.nowMs() - active.options.createdMs;
+    const aged = waitedMs > this.config.segmentMs;
+    if (!full && !aged && active.canHoldOffset(lastOffset)) return active;
+    return this.roll();
+  }
+
+  /** Starts a new active segment at the log end. */
+  roll(): Segment {
+    const active = this.#activeSegment;
+    if (active.isEmpty) return active;
+    active.onBecomeInactive();
+    const segment = Segment.create(this.storage, this.dir, this.logEndOffset, this.#segmentOptions());
+    this.#segments.push(segment);
+    return segment;
+  }
+
+  #segmentOptions() {
+    return { indexIntervalBytes: this.config.indexIntervalBytes, createdMs: this.clock.nowMs() };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read
+
+  /** Index of the segment that holds `offset` (the largest base offset <= offset). */
+  #floorSegmentIndex(offset: number): number {
+    let low = 0;
+    let high = this.#segments.length - 1;
+    let found = 0;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.#segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  #checkInRange(offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset < this.#logStartOffset || offset > this.logEndOffset) {
+      throw new SluiceError(
+        "OFFSET_OUT_OF_RANGE",
+        `offset ${offset} is outside the log [${this.#logStartOffset}, ${this.logEndOffset}]`,
+        { field: "offset" },
+      );
+    }
+  }
+
+  /**
+   * Whole batches from the one holding `fetchOffset`, up to `maxBytes` (at least one batch), never
+   * past the high watermark for consumers. An offset at the end gives an empty result.
+   */
+  read(fetchOffset: number, options: ReadOptions): ReadResult {
+    this.#checkInRange(fetchOffset);
+    const upperOffset = options.upTo === "log-end" ? this.logEndOffset : this.#highWatermark;
+    const result: ReadResult = {
+      slice: undefined,
+      highWatermark: this.#highWatermark,
+      logStartOffset: this.#logStartOffset,
+      logEndOffset: this.logEndOffset,
+    };
+    for (let i = this.#floorSegmentIndex(fetchOffset); i < this.#segments.length; i++) {
+      const segment = this.#segments[i]!;
+      if (segment.baseOffset >= upperOffset) break;
+      const first = segment.locate(fetchOffset);
+      if (first === undefined) continue; // the offset sits in a gap at this segment's end
+      result.slice = this.#collect(segment, first, upperOffset, options.maxBytes);
+      break;
+    }
+    return result;
+  }
+
+  #collect(segment: Segment, first: BatchLocation, upperOffset: number, maxBytes: number): LogSlice | undefined {
+    if (first.lastOffset >= upperOffset) return undefined;
+    let end = first.position + first.sizeBytes;
+    let lastOffset = first.lastOffset;
+    let batchCount = 1;
+    for (const batch of segment.batchesFrom(end)) {
+      if (batch.lastOffset >= upperOffset || batch.position + batch.sizeBytes - first.position > maxBytes) break;
+      end = batch.position + batch.sizeBytes;
+      lastOffset = batch.lastOffset;
+      batchCount++;
+    }
+    return { segment, startPosition: first.position, endPosition: end, firstOffset: first.baseOffset, lastOffset, batchCount };
+  }
+
+  /** The bytes of a slice, copied out of the segment file. */
+  readSliceBytes(slice: LogSlice): Uint8Array {
+    return slice.segment.readBytes(slice.startPosition, slice.endPosition);
+  }
+
+  /** The bytes of a slice as a file-backed Blob that an HTTP response sends with sendfile(2). */
+  sliceBlob(slice: LogSlice): Blob {
+    return this.storage.sliceForSend(slice.segment.log.path, slice.startPosition, slice.endPosition);
+  }
+
+  /**
+   * The first offset whose record timestamp is >= `timestamp`, with that record's timestamp, or
+   * undefined when no record is that late (Kafka's ListOffsets by time).
+   */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | undefined {
+    for (const segment of this.#segments) {
+      if (segment.maxTimestampSoFar < timestamp) continue;
+      let from = Math.max(this.#logStartOffset, segment.baseOffset);
+      for (;;) {
+        const batch = segment.locateTimestamp(timestamp, from);
+        if (batch === undefined) break;
+        const bytes = segment.readBytes(batch.position, batch.position + batch.sizeBytes);
+        const match = decodeRecords(bytes, UNCOMPRESSED_BATCH_BYTES_MAX).find(
+          (record) => record.timestamp >= timestamp && record.offset >= this.#logStartOffset,
+        );
+        if (match) return { offset: match.offset, timestamp: match.timestamp };
+        from = batch.lastOffset + 1;
+      }
+    }
+    return undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Truncation (replication and recovery)
+
+  /** Cuts the log so that `offset` becomes the log end. Never below the log start. */
+  truncateTo(offset: number): number {
+    assertSafeOffset(offset);
+    if (offset >= this.logEndOffset) return 0;
+    const target = Math.max(offset, this.#logStartOffset);
+    let removed = 0;
+    while (this.#segments.length > 1 && this.#activeSegment.baseOffset >= target && this.#activeSegment.baseOffset > this.#logStartOffset) {
+      const segment = this.#segments.pop()!;
+      removed += segment.sizeBytes;
+      this.#deleteSegmentFiles(segment, 0);
+    }
+    removed += this.#activeSegment.truncateTo(target);
+    if (this.#activeSegment.nextOffset < target) this.#activeSegment.nextOffset = target;
+    this.#highWatermark = Math.min(this.#highWatermark, this.logEndOffset);
+    this.#recoveryPoint = Math.min(this.#recoveryPoint, this.logEndOffset);
+    this.epochs.truncateFromEnd(this.logEndOffset);
+    return removed;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Retention
+
+  /**
+   * Deletes whole segments, oldest first, that are past retention.ms or beyond retention.bytes,
+   * stopping at the first one that is not; never the active segment (it is rolled first when it
+   * alone is past retention) and never data above the high watermark.
+   */
+  deleteRetainedSegments(): { deletedSegments: number; deletedBytes: number } {
+    if (this.#closed) return { deletedSegments: 0, deletedBytes: 0 };
+    const now = this.clock.nowMs();
+    const { retentionMs, retentionBytes } = this.config;
+    let excessBytes = retentionBytes < 0 ? 0 : this.sizeBytes - retentionBytes;
+    const expired = (segment: Segment) =>
+      retentionMs >= 0 && segment.maxTimestampSoFar !== NO_TIMESTAMP && now - segment.maxTimestampSoFar > retentionMs;
+    const qualifies = (segment: Segment) => !segment.isEmpty && (expired(segment) || excessBytes >= segment.sizeBytes);
+
+    if (this.#segments.length === 1 && qualifies(this.#activeSegment) && this.#highWatermark >= this.logEndOffset) {
+      this.roll();
+    }
+    let deletedSegments = 0;
+    let deletedBytes = 0;
+    while (this.#segments.length > 1) {
+      const oldest = this.#segments[0]!;
+      const next = this.#segments[1]!;
+      if (!qualifies(oldest) || next.baseOffset > this.#highWatermark) break;
+      this.#segments.shift();
+      excessBytes -= oldest.sizeBytes;
+      deletedBytes += oldest.sizeBytes;
+      deletedSegments++;
+      this.#logStartOffset = Math.max(this.#logStartOffset, next.baseOffset);
+      this.#deleteSegmentFiles(oldest, this.config.fileDeleteDelayMs);
+      if (this.#segments.length === 1 && qualifies(this.#activeSegment) && this.#highWatermark >= this.logEndOffset) {
+        this.roll();
+      }
+    }
+    if (deletedSegments > 0) this.epochs.truncateFromStart(this.#logStartOffset);
+    return { deletedSegments, deletedBytes };
+  }
+
+  /** Renames the files `.deleted` now and removes them after `delayMs`, so in-flight sends finish. */
+  #deleteSegmentFiles(segment: Segment, delayMs: number): void {
+    const renamed = segment.markDeleted();
+    const removeAll = () => {
+      for (const path of renamed) this.storage.remove(path);
+    };
+    if (delayMs <= 0) return removeAll();
+    const cancel = this.clock.setTimer(() => {
+      this.#pendingDeletes.delete(cancel);
+      removeAll();
+    }, delayMs);
+    this.#pendingDeletes.add(cancel);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Flush
+
+  /** Resolves once everything appended before the call is fsynced (shared group commit). */
+  flush(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return this.#groupCommit.request();
+  }
+
+  get groupCommitSyncs(): number {
+    return this.#groupCommit.syncCount;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#cancelFlushTimer !== undefined || this.config.flushMs >= Number.MAX_SAFE_INTEGER) return;
+    this.#cancelFlushTimer = this.clock.setTimer(() => {
+      this.#cancelFlushTimer = undefined;
+      this.flush().catch(() => undefined); // the failure is kept in #failure and reported to writers
+    }, this.config.flushMs);
+  }
+
+  async #flushToEnd(): Promise<void> {
+    const endOffset = this.logEndOffset;
+    const records = this.#unflushedRecords;
+    const dirty = this.#segments.filter((segment) => segment.nextOffset > this.#recoveryPoint || segment === this.#activeSegment);
+    try {
+      await Promise.all(dirty.map((segment) => segment.flush()));
+    } catch (error) {
+      // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the
+      // last good sync can be trusted, so the log stops taking writes until it is reopened.
+      this.#failure = isSluiceError(error) ? error : new SluiceError("STORAGE_ERROR", String(error), { cause: error });
+      throw this.#failure;
+    }
+    this.#recoveryPoint = Math.max(this.#recoveryPoint, Math.min(endOffset, this.logEndOffset));
+    this.#unflushedRecords = Math.max(0, this.#unflushedRecords - records);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Open and close
+
+  #load(cleanShutdown: boolean, recoveryPoint: number): RecoveryReport {
+    const report: RecoveryReport = {
+      cleanShutdown,
+      segmentsRecovered: [],
+      truncatedBytes: 0,
+      deletedSegments: [],
+      rebuiltIndexes: 0,
+    };
+    const baseOffsets = this.#cleanDirectory();
+    const options = this.#segmentOptions();
+    const recoverFrom = cleanShutdown ? Number.POSITIVE_INFINITY : recoveryPoint;
+    for (let i = 0; i < baseOffsets.length; i++) {
+      const baseOffset = baseOffsets[i]!;
+      const nextBase = baseOffsets[i + 1];
+      // A segment needs recovery when it may hold offsets at or past the recovery point.
+      const needsRecovery = nextBase === undefined ? recoverFrom !== Number.POSITIVE_INFINITY : nextBase > recoverFrom;
+      if (!needsRecovery) {
+        this.#segments.push(Segment.open(this.storage, this.dir, baseOffset, options));
+        continue;
+      }
+      const segment = Segment.openForRecovery(this.storage, this.dir, baseOffset, options);
+      const recovered = recoverSegment(segment);
+      report.segmentsRecovered.push(recovered);
+      this.#segments.push(segment);
+      if (recovered.truncatedBytes > 0) {
+        report.truncatedBytes += recovered.truncatedBytes;
+        // Everything after a corrupt batch is unreachable: drop the later segments whole.
+        for (const later of baseOffsets.slice(i + 1)) {
+          const doomed = Segment.openForRecovery(this.storage, this.dir, later, options);
+          report.truncatedBytes += doomed.sizeBytes;
+          report.deletedSegments.push(later);
+          this.#deleteSegmentFiles(doomed, 0);
+        }
+        break;
+      }
+    }
+    if (this.#segments.length === 0) {
+      this.#segments.push(Segment.create(this.storage, this.dir, 0, options));
+    }
+    this.#dropEmptyNonActiveSegments();
+    this.#logStartOffset = this.#segments[0]!.baseOffset;
+    this.#highWatermark = this.logEndOffset;
+    this.#recoveryPoint = cleanShutdown ? this.logEndOffset : Math.min(recoveryPoint, this.logEndOffset);
+    this.epochs.truncateFromEnd(this.logEndOffset);
+    return report;
+  }
+
+  /** Removes leftovers of interrupted work and returns the segment base offsets, ascending. */
+  #cleanDirectory(): number[] {
+    const entries = this.storage.list(this.dir);
+    const names = new Set(entries.map((entry) => entry.name));
+    const baseOffsets: number[] = [];
+    for (const { name, isDirectory } of entries) {
+      if (isDirectory) continue;
+      const path = joinPath(this.dir, name);
+      if (name.endsWith(DELETED_SUFFIX) || name.endsWith(".tmp") || name.endsWith(".cleaned") || name.endsWith(".swap")) {
+        this.storage.remove(path);
+        continue;
+      }
+      const baseOffset = parseSegmentFileName(name);
+      if (baseOffset !== undefined) {
+        baseOffsets.push(baseOffset);
+        continue;
+      }
+      // An index whose log is gone is an orphan: Kafka deletes it too.
+      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+        if (name.endsWith(suffix) && !names.has(name.slice(0, -suffix.length) + ".log")) this.storage.remove(path);
+      }
+    }
+    return baseOffsets.sort((a, b) => a - b);
+  }
+
+  /** An empty segment before the last (left by a crash during a roll) holds nothing: drop it. */
+  #dropEmptyNonActiveSegments(): void {
+    this.#segments = this.#segments.filter((segment, i) => {
+      if (i === this.#segments.length - 1 || !segment.isEmpty) return true;
+      this.#deleteSegmentFiles(segment, 0);
+      return false;
+    });
+  }
+
+  /** Flushes everything and closes the files. The log cannot be used afterwards. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#cancelFlushTimer?.();
+    if (!this.#failure) {
+      this.#activeSegment.onBecomeInactive();
+      await this.flush();
+    }
+    this.#closed = true;
+    for (const segment of this.#segments) segment.close();
+    // Deletions still waiting run now: the files were already renamed and nothing reads them.
+    for (const cancel of this.#pendingDeletes) cancel();
+    this.#pendingDeletes.clear();
+    this.#removeDeletedFiles();
+  }
+
+  #removeDeletedFiles(): void {
+    for (const { name } of this.storage.list(this.dir)) {
+      if (name.endsWith(DELETED_SUFFIX)) this.storage.remove(joinPath(this.dir, name));
+    }
+  }
+
+  /** Closes files without flushing: what a crash leaves behind, for tests and deletion. */
+  closeWithoutFlush(): void {
+    this.#closed = true;
+    this.#cancelFlushTimer?.();
+    for (const cancel of this.#pendingDeletes) cancel();
+    for (const segment of this.#segments) segment.close();
+  }
+}

@@ -1,0 +1,130 @@
+// A sparse, append-only index file of fixed-size entries sorted by key, mirrored in memory for
+// binary search. `.index` and `.timeindex` are both this with different layouts. Indexes are derived
+// data: no checksum, rebuilt by recovery whenever a sanity check fails.
+import { assert } from "../assert.ts";
+import type { StorageFile } from "../storage/storage.ts";
+
+export interface IndexLayout {
+  entryBytes: number;
+  /** Encodes an entry; key and value are absolute (the layout makes them relative). */
+  write(view: DataView, position: number, key: number, value: number): void;
+  read(view: DataView, position: number): { key: number; value: number };
+}
+
+export interface IndexEntry {
+  key: number;
+  value: number;
+}
+
+const INITIAL_CAPACITY = 64;
+
+export class SparseIndex {
+  #keys = new Float64Array(INITIAL_CAPACITY);
+  #values = new Float64Array(INITIAL_CAPACITY);
+  #count = 0;
+  readonly #entryBuffer: Uint8Array;
+  readonly #entryView: DataView;
+
+  constructor(
+    readonly file: StorageFile,
+    readonly layout: IndexLayout,
+  ) {
+    this.#entryBuffer = new Uint8Array(layout.entryBytes);
+    this.#entryView = new DataView(this.#entryBuffer.buffer);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  last(): IndexEntry | undefined {
+    if (this.#count === 0) return undefined;
+    return { key: this.#keys[this.#count - 1]!, value: this.#values[this.#count - 1]! };
+  }
+
+  entry(i: number): IndexEntry {
+    assert(i >= 0 && i < this.#count, `index entry ${i} out of range`);
+    return { key: this.#keys[i]!, value: this.#values[i]! };
+  }
+
+  /**
+   * Loads the file into memory. Returns false when it fails the sanity check (size not a multiple
+   * of the entry size, keys not strictly increasing, values decreasing or past `valueLimit`), so
+   * the caller rebuilds it.
+   */
+  load(valueLimit: number): boolean {
+    const sizeBytes = this.file.size();
+    if (sizeBytes % this.layout.entryBytes !== 0) return false;
+    const bytes = new Uint8Array(sizeBytes);
+    if (this.file.readInto(0, bytes) !== sizeBytes) return false;
+    const view = new DataView(bytes.buffer);
+    this.#count = 0;
+    for (let position = 0; position < sizeBytes; position += this.layout.entryBytes) {
+      const { key, value } = this.layout.read(view, position);
+      const previous = this.last();
+      if (previous && (key <= previous.key || value < previous.value)) return false;
+      if (value > valueLimit) return false;
+      this.#push(key, value);
+    }
+    return true;
+  }
+
+  /** Appends an entry; keys must grow strictly. */
+  append(key: number, value: number): void {
+    const previous = this.last();
+    assert(previous === undefined || key > previous.key, `index key ${key} does not grow past ${previous?.key}`);
+    this.layout.write(this.#entryView, 0, key, value);
+    this.file.append(this.#entryBuffer);
+    this.#push(key, value);
+  }
+
+  #push(key: number, value: number): void {
+    if (this.#count === this.#keys.length) {
+      const keys = new Float64Array(this.#count * 2);
+      const values = new Float64Array(this.#count * 2);
+      keys.set(this.#keys);
+      values.set(this.#values);
+      this.#keys = keys;
+      this.#values = values;
+    }
+    this.#keys[this.#count] = key;
+    this.#values[this.#count] = value;
+    this.#count++;
+  }
+
+  /** The entry with the largest key <= target, or undefined when every key is larger. */
+  floor(target: number): IndexEntry | undefined {
+    let low = 0;
+    let high = this.#count - 1;
+    let found = -1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.#keys[mid]! <= target) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found < 0 ? undefined : { key: this.#keys[found]!, value: this.#values[found]! };
+  }
+
+  /** Drops the trailing entries that match `predicate`, in memory and on disk. */
+  truncateFrom(predicate: (entry: IndexEntry) => boolean): void {
+    let keep = this.#count;
+    while (keep > 0 && predicate({ key: this.#keys[keep - 1]!, value: this.#values[keep - 1]! })) keep--;
+    this.truncateToCount(keep);
+  }
+
+  /** Keeps only the first `count` entries. */
+  truncateToCount(count: number): void {
+    if (count >= this.#count) return;
+    this.#count = count;
+    this.file.truncate(count * this.layout.entryBytes);
+  }
+
+  reset(): void {
+    this.truncateToCount(0);
+    this.file.truncate(0);
+  }
+}

@@ -1,0 +1,369 @@
+// Owns a data directory: its topics and their partition logs, the topic metadata file, the
+// recovery-point checkpoint, the clean-shutdown marker and the background retention checks.
+//
+// Layout (a Kafka log dir, plus Sluice's topic metadata):
+//   <dataDir>/topics.json                         topic names, partition counts, configs
+//   <dataDir>/<topic>-<partition>/                one partition log (segments, indexes, epochs)
+//   <dataDir>/recovery-point-offset-checkpoint    offsets below which each log was fsynced
+//   <dataDir>/.kafka_cleanshutdown                present only while the node is stopped cleanly
+import { z } from "zod";
+import { type Clock, systemClock } from "../clock.ts";
+import { SluiceError } from "../errors.ts";
+import { PARTITIONS_PER_TOPIC_MAX, RETENTION_CHECK_INTERVAL_MS_DEFAULT, TOPIC_NAME_LENGTH_MAX } from "../limits.ts";
+import { PartitionLog, type RecoveryReport, type SegmentInfo } from "../log/partition-log.ts";
+import { FileStorage } from "../storage/file-storage.ts";
+import { joinPath, type Storage } from "../storage/storage.ts";
+import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from "./offset-checkpoint.ts";
+import { parseTopicConfig, type TopicConfig, type TopicConfigInput, toLogConfig } from "./topic-config.ts";
+
+export const TOPICS_FILE = "topics.json";
+export const RECOVERY_POINT_FILE = "recovery-point-offset-checkpoint";
+export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
+const METADATA_VERSION = 1;
+
+/** Kafka's legal topic names: ASCII letters, digits, '.', '_' and '-'; not "." or "..". */
+const TOPIC_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
+
+const topicsFileSchema = z.object({
+  version: z.literal(METADATA_VERSION),
+  topics: z.array(
+    z.object({
+      name: z.string(),
+      partitions: z.number().int().positive(),
+      config: z.record(z.string(), z.unknown()),
+      createdMs: z.number(),
+    }),
+  ),
+});
+
+export interface PartitionDescription {
+  partition: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  segmentCount: number;
+  sizeBytes: number;
+  segments: SegmentInfo[];
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: PartitionDescription[];
+  config: TopicConfig;
+  createdMs: number;
+}
+
+export interface TopicSummary {
+  name: string;
+  partitions: number;
+  sizeBytes: number;
+}
+
+export interface PartitionRecovery {
+  topic: string;
+  partition: number;
+  report: RecoveryReport;
+}
+
+export interface LogManagerOptions {
+  dataDir: string;
+  storage?: Storage;
+  clock?: Clock;
+  retentionCheckIntervalMs?: number;
+  /** How often the recovery-point checkpoint is written (Kafka: 60 s). */
+  recoveryCheckpointIntervalMs?: number;
+}
+
+interface Topic {
+  name: string;
+  config: TopicConfig;
+  /** The config as the user gave it (without defaults), so changed defaults reach old topics. */
+  configInput: Record<string, unknown>;
+  createdMs: number;
+  logs: PartitionLog[];
+}
+
+export class LogManager {
+  readonly #topics = new Map<string, Topic>();
+  readonly #cancelTimers: Array<() => void> = [];
+  #closed = false;
+  readonly recovery: { cleanShutdown: boolean; partitions: PartitionRecovery[] };
+
+  private constructor(
+    readonly dataDir: string,
+    readonly storage: Storage,
+    readonly clock: Clock,
+    readonly options: LogManagerOptions,
+  ) {
+    storage.mkdirp(dataDir);
+    const markerPath = joinPath(dataDir, CLEAN_SHUTDOWN_FILE);
+    const cleanShutdown = storage.exists(markerPath);
+    this.recovery = { cleanShutdown, partitions: [] };
+    this.#loadTopics(cleanShutdown);
+    // From here on the node is running: a crash must not look like a clean stop.
+    storage.remove(markerPath);
+    this.#scheduleRetention();
+    this.#scheduleRecoveryCheckpoint();
+  }
+
+  static open(options: LogManagerOptions): LogManager {
+    return new LogManager(options.dataDir, options.storage ?? new FileStorage(), options.clock ?? systemClock, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Topics
+
+  createTopic(name: string, options: { partitions?: number; config?: TopicConfigInput } = {}): TopicDescription {
+    this.#checkOpen();
+    validateTopicName(name);
+    const partitions = options.partitions ?? 1;
+    if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
+      throw new SluiceError("INVALID_PARTITIONS", `partitions must be 1 to ${PARTITIONS_PER_TOPIC_MAX}, not ${partitions}`, {
+        field: "partitions",
+      });
+    }
+    if (this.#topics.has(name)) throw new SluiceError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists`, { field: "name" });
+    const configInput = { ...(options.config ?? {}) } as Record<string, unknown>;
+    const config = parseTopicConfig(configInput);
+    const topic: Topic = { name, config, configInput, createdMs: this.clock.nowMs(), logs: [] };
+    for (let p = 0; p < partitions; p++) {
+      // A directory left by an earlier topic of the same name that was not fully deleted goes first.
+      this.storage.remove(this.#partitionDir(name, p));
+      topic.logs.push(this.#openLog(topic, p, true).log);
+    }
+    this.#topics.set(name, topic);
+    this.#saveTopics();
+    return this.describeTopic(name);
+  }
+
+  deleteTopic(name: string): void {
+    this.#checkOpen();
+    const topic = this.#topic(name);
+    this.#topics.delete(name);
+    // Metadata first: if we crash halfway, the leftover directories belong to no topic and are
+    // removed on the next start.
+    this.#saveTopics();
+    for (const [p, log] of topic.logs.entries()) {
+      log.closeWithoutFlush();
+      this.storage.remove(this.#partitionDir(name, p));
+    }
+  }
+
+  alterTopicConfig(name: string, changes: Record<string, unknown>): TopicDescription {
+    this.#checkOpen();
+    const topic = this.#topic(name);
+    const configInput = { ...topic.configInput };
+    for (const [key, value] of Object.entries(changes)) {
+      // null removes an override so the key goes back to its default.
+      if (value === null) delete configInput[key];
+      else configInput[key] = value;
+    }
+    const config = parseTopicConfig(configInput);
+    topic.config = config;
+    topic.configInput = configInput;
+    for (const log of topic.logs) log.config = toLogConfig(config);
+    this.#saveTopics();
+    return this.describeTopic(name);
+  }
+
+  listTopics(): TopicSummary[] {
+    return [...this.#topics.values()]
+      .map((topic) => ({
+        name: topic.name,
+        partitions: topic.logs.length,
+        sizeBytes: topic.logs.reduce((sum, log) => sum + log.sizeBytes, 0),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  describeTopic(name: string): TopicDescription {
+    const topic = this.#topic(name);
+    return {
+      name,
+      config: topic.config,
+      createdMs: topic.createdMs,
+      partitions: topic.logs.map((log, partition) => ({
+        partition,
+        logStartOffset: log.logStartOffset,
+        logEndOffset: log.logEndOffset,
+        highWatermark: log.highWatermark,
+        segmentCount: log.segments.length,
+        sizeBytes: log.sizeBytes,
+        segments: log.describeSegments(),
+      })),
+    };
+  }
+
+  hasTopic(name: string): boolean {
+    return this.#topics.has(name);
+  }
+
+  /** The log of one partition; UNKNOWN_TOPIC_OR_PARTITION when there is none. */
+  partition(topicName: string, partition: number): PartitionLog {
+    const topic = this.#topic(topicName);
+    const log = Number.isSafeInteger(partition) ? topic.logs[partition] : undefined;
+    if (log === undefined) {
+      throw new SluiceError(
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        `topic "${topicName}" has no partition ${partition} (it has ${topic.logs.length})`,
+        { field: "partition" },
+      );
+    }
+    return log;
+  }
+
+  partitionCount(topicName: string): number {
+    return this.#topic(topicName).logs.length;
+  }
+
+  #topic(name: string): Topic {
+    const topic = this.#topics.get(name);
+    if (topic === undefined) {
+      throw new SluiceError("UNKNOWN_TOPIC_OR_PARTITION", `topic "${name}" does not exist`, { field: "topic" });
+    }
+    return topic;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new SluiceError("LOG_CLOSED", "the log manager is closed");
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Background work
+
+  /** Runs retention over every partition once; returns what it deleted. */
+  runRetention(): { deletedSegments: number; deletedBytes: number } {
+    let deletedSegments = 0;
+    let deletedBytes = 0;
+    for (const topic of this.#topics.values()) {
+      for (const log of topic.logs) {
+        const result = log.deleteRetainedSegments();
+        deletedSegments += result.deletedSegments;
+        deletedBytes += result.deletedBytes;
+      }
+    }
+    return { deletedSegments, deletedBytes };
+  }
+
+  #scheduleRetention(): void {
+    this.#every(this.options.retentionCheckIntervalMs ?? RETENTION_CHECK_INTERVAL_MS_DEFAULT, () => this.runRetention());
+  }
+
+  #scheduleRecoveryCheckpoint(): void {
+    this.#every(this.options.recoveryCheckpointIntervalMs ?? 60_000, () => this.writeRecoveryCheckpoint());
+  }
+
+  /** Runs `work` every `intervalMs` on the injected clock until close. */
+  #every(intervalMs: number, work: () => void): void {
+    const tick = () => {
+      if (this.#closed) return;
+      work();
+      this.#cancelTimers[index] = this.clock.setTimer(tick, intervalMs);
+    };
+    const index = this.#cancelTimers.length;
+    this.#cancelTimers.push(this.clock.setTimer(tick, intervalMs));
+  }
+
+  /** Records each log's fsynced offset so the next unclean start scans only past it. */
+  writeRecoveryCheckpoint(): void {
+    const offsets = new Map<string, number>();
+    for (const topic of this.#topics.values()) {
+      for (const [p, log] of topic.logs.entries()) offsets.set(partitionKey(topic.name, p), log.recoveryPoint);
+    }
+    writeOffsetCheckpoint(this.storage, joinPath(this.dataDir, RECOVERY_POINT_FILE), offsets);
+  }
+
+  /** Flushes every log (group commit per partition). */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.#topics.values()].flatMap((topic) => topic.logs.map((log) => log.flush())));
+  }
+
+  /** Flushes and closes every log, then marks the directory as cleanly shut down. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const cancel of this.#cancelTimers) cancel();
+    await Promise.all([...this.#topics.values()].flatMap((topic) => topic.logs.map((log) => log.close())));
+    this.writeRecoveryCheckpoint();
+    this.storage.writeFileAtomic(joinPath(this.dataDir, CLEAN_SHUTDOWN_FILE), new Uint8Array(0));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Metadata
+
+  #partitionDir(topic: string, partition: number): string {
+    return joinPath(this.dataDir, `${topic}-${partition}`);
+  }
+
+  #openLog(topic: Topic, partition: number, cleanShutdown: boolean, recoveryPoint = 0) {
+    return PartitionLog.open({
+      storage: this.storage,
+      dir: this.#partitionDir(topic.name, partition),
+      config: toLogConfig(topic.config),
+      clock: this.clock,
+      cleanShutdown,
+      recoveryPoint,
+    });
+  }
+
+  #loadTopics(cleanShutdown: boolean): void {
+    const bytes = this.storage.readFile(joinPath(this.dataDir, TOPICS_FILE));
+    if (bytes === undefined) return;
+    const parsed = topicsFileSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+    if (!parsed.success) {
+      throw new SluiceError("STORAGE_ERROR", `${TOPICS_FILE} in ${this.dataDir} is malformed: ${parsed.error.message}`);
+    }
+    const recoveryPoints = readOffsetCheckpoint(this.storage, joinPath(this.dataDir, RECOVERY_POINT_FILE));
+    for (const entry of parsed.data.topics) {
+      const topic: Topic = {
+        name: entry.name,
+        config: parseTopicConfig(entry.config),
+        configInput: entry.config,
+        createdMs: entry.createdMs,
+        logs: [],
+      };
+      for (let p = 0; p < entry.partitions; p++) {
+        const recoveryPoint = recoveryPoints.get(partitionKey(entry.name, p)) ?? 0;
+        const { log, recovery } = this.#openLog(topic, p, cleanShutdown, recoveryPoint);
+        topic.logs.push(log);
+        this.recovery.partitions.push({ topic: entry.name, partition: p, report: recovery });
+      }
+      this.#topics.set(entry.name, topic);
+    }
+    this.#removeOrphanDirectories();
+  }
+
+  /** Partition directories of topics that no longer exist (a delete interrupted by a crash). */
+  #removeOrphanDirectories(): void {
+    for (const { name, isDirectory } of this.storage.list(this.dataDir)) {
+      const match = /^(.+)-(\d+)$/.exec(name);
+      if (!isDirectory || !match) continue;
+      const topic = this.#topics.get(match[1]!);
+      if (topic === undefined || Number(match[2]) >= topic.logs.length) this.storage.remove(joinPath(this.dataDir, name));
+    }
+  }
+
+  #saveTopics(): void {
+    const file = {
+      version: METADATA_VERSION,
+      topics: [...this.#topics.values()].map((topic) => ({
+        name: topic.name,
+        partitions: topic.logs.length,
+        config: topic.configInput,
+        createdMs: topic.createdMs,
+      })),
+    };
+    this.storage.writeFileAtomic(
+      joinPath(this.dataDir, TOPICS_FILE),
+      new TextEncoder().encode(`${JSON.stringify(file, null, 2)}\n`),
+    );
+  }
+}
+
+export function validateTopicName(name: unknown): asserts name is string {
+  const fail = (why: string) => new SluiceError("INVALID_TOPIC_NAME", `topic name ${JSON.stringify(name)} ${why}`, { field: "name" });
+  if (typeof name !== "string" || name.length === 0) throw fail("must be a non-empty string");
+  if (name.length > TOPIC_NAME_LENGTH_MAX) throw fail(`is longer than ${TOPIC_NAME_LENGTH_MAX} characters`);
+  if (name === "." || name === "..") throw fail("is reserved");
+  if (!TOPIC_NAME_PATTERN.test(name)) throw fail("may contain only ASCII letters, digits, '.', '_' and '-'");
+}
