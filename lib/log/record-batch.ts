@@ -20,9 +20,10 @@
 // Record: length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
 // keyLength varint + key, valueLength varint + value (-1 = null), headersCount varint,
 // then per header: keyLength varint + UTF-8 key, valueLength varint + value.
-import { SluiceError } from "../errors.ts";
+import { assert, assertSafeOffset } from "../assert.ts";
+import { isSluiceError, SluiceError } from "../errors.ts";
 import { BATCH_HEADER_BYTES, RECORDS_PER_BATCH_MAX } from "../limits.ts";
-import { type CodecName, CODEC_IDS, codecFromId, compress, decompress } from "./compression.ts";
+import { CODEC_IDS, type CodecName, codecFromId, compress, decompress } from "./compression.ts";
 import { crc32c } from "./crc32c.ts";
 import { ByteReader, varintSize, varlongSize, writeVarint, writeVarlong } from "./varint.ts";
 
@@ -112,7 +113,9 @@ export interface EncodeOptions {
 }
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+// Header keys decode leniently (U+FFFD for bad bytes), as Kafka's and kafkajs's consumers do: a
+// batch validateBatch accepted must never fail to decode later.
+const utf8Decoder = new TextDecoder("utf-8");
 
 // ---------------------------------------------------------------------------------------------
 // int64 helpers: offsets, timestamps and producer ids are int64 on disk and safe integers in memory.
@@ -186,6 +189,11 @@ export function computeBatchCrc(batch: Uint8Array): number {
 
 /** Rewrites the fields the leader owns. Neither is under the CRC, so the CRC stays valid. */
 export function stampBatch(batch: Uint8Array, baseOffset: number, partitionLeaderEpoch: number): void {
+  assertSafeOffset(baseOffset, "baseOffset");
+  assert(
+    (partitionLeaderEpoch | 0) === partitionLeaderEpoch,
+    `partitionLeaderEpoch must be an int32, got ${partitionLeaderEpoch}`,
+  );
   const view = viewOf(batch);
   writeInt64(view, BASE_OFFSET_OFFSET, baseOffset);
   view.setInt32(PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch);
@@ -213,11 +221,22 @@ interface PreparedRecord {
   bodySize: number;
 }
 
-function prepareRecord(record: RecordInput, offsetDelta: number, baseTimestamp: number): PreparedRecord {
+interface BatchTimestamps {
+  /** The first record's timestamp: record timestamps are stored as deltas from it. */
+  baseTimestamp: number;
+  /** For records that carry no timestamp of their own. */
+  defaultTimestamp: number;
+}
+
+function prepareRecord(
+  record: RecordInput,
+  offsetDelta: number,
+  timestamps: BatchTimestamps,
+): PreparedRecord {
   const key = record.key ?? null;
   const value = record.value;
   const headers = record.headers ?? [];
-  const timestampDelta = (record.timestamp ?? baseTimestamp) - baseTimestamp;
+  const timestampDelta = (record.timestamp ?? timestamps.defaultTimestamp) - timestamps.baseTimestamp;
   const headerKeys = headers.map((header) => utf8Encoder.encode(header.key));
   let bodySize =
     1 +
@@ -242,7 +261,12 @@ function writeNullableBytes(target: Uint8Array, position: number, bytes: Uint8Ar
   return at + bytes.length;
 }
 
-function writeRecord(target: Uint8Array, position: number, record: PreparedRecord, offsetDelta: number): number {
+function writeRecord(
+  target: Uint8Array,
+  position: number,
+  record: PreparedRecord,
+  offsetDelta: number,
+): number {
   let at = writeVarint(target, position, record.bodySize);
   target[at++] = 0; // record attributes: unused, always 0
   at = writeVarlong(target, at, record.timestampDelta);
@@ -258,15 +282,18 @@ function writeRecord(target: Uint8Array, position: number, record: PreparedRecor
 }
 
 /** Encodes records back to back, as they sit after the header of an uncompressed batch. */
-function encodeRecords(records: RecordInput[], baseTimestamp: number): { bytes: Uint8Array; maxTimestamp: number } {
+function encodeRecords(
+  records: RecordInput[],
+  timestamps: BatchTimestamps,
+): { bytes: Uint8Array; maxTimestamp: number } {
   const prepared = new Array<PreparedRecord>(records.length);
   let totalBytes = 0;
   let maxTimestamp = NO_TIMESTAMP;
   for (let i = 0; i < records.length; i++) {
-    const record = prepareRecord(records[i]!, i, baseTimestamp);
+    const record = prepareRecord(records[i]!, i, timestamps);
     prepared[i] = record;
     totalBytes += varintSize(record.bodySize) + record.bodySize;
-    maxTimestamp = Math.max(maxTimestamp, baseTimestamp + record.timestampDelta);
+    maxTimestamp = Math.max(maxTimestamp, timestamps.baseTimestamp + record.timestampDelta);
   }
   const bytes = new Uint8Array(totalBytes);
   let at = 0;
@@ -280,7 +307,7 @@ export function encodeBatch(records: RecordInput[], options: EncodeOptions = {})
   const codec = options.compression ?? "none";
   const timestampMs = options.timestampMs ?? Date.now();
   const baseTimestamp = records[0]!.timestamp ?? timestampMs;
-  const encoded = encodeRecords(records, baseTimestamp);
+  const encoded = encodeRecords(records, { baseTimestamp, defaultTimestamp: timestampMs });
   const payload = codec === "none" ? encoded.bytes : compress(codec, encoded.bytes);
 
   const batch = new Uint8Array(RECORDS_OFFSET + payload.length);
@@ -316,14 +343,6 @@ function readNullableBytes(reader: ByteReader): Uint8Array | null {
   return length === -1 ? null : reader.take(length);
 }
 
-function decodeHeaderKey(bytes: Uint8Array): string {
-  try {
-    return utf8Decoder.decode(bytes);
-  } catch {
-    throw new SluiceError("CORRUPT_MESSAGE", "a record header key is not valid UTF-8");
-  }
-}
-
 interface RawRecord {
   timestampDelta: number;
   offsetDelta: number;
@@ -340,7 +359,8 @@ function readRawRecord(reader: ByteReader, decodeHeaders: boolean): RawRecord {
   const bodySize = reader.varint();
   if (bodySize < 0) throw new SluiceError("CORRUPT_MESSAGE", `negative record length ${bodySize}`);
   const bodyEnd = reader.position + bodySize;
-  if (bodyEnd > reader.end) throw new SluiceError("CORRUPT_MESSAGE", "a record runs past the end of its batch");
+  if (bodyEnd > reader.end)
+    throw new SluiceError("CORRUPT_MESSAGE", "a record runs past the end of its batch");
   const body = new ByteReader(reader.bytes, reader.position, bodyEnd);
   body.int8(); // attributes: unused
   const timestampDelta = body.varlong();
@@ -354,7 +374,7 @@ function readRawRecord(reader: ByteReader, decodeHeaders: boolean): RawRecord {
     const keyBytes = readNullableBytes(body);
     if (keyBytes === null) throw new SluiceError("CORRUPT_MESSAGE", "a record header key is null");
     const headerValue = readNullableBytes(body);
-    if (decodeHeaders) headers.push({ key: decodeHeaderKey(keyBytes), value: headerValue });
+    if (decodeHeaders) headers.push({ key: utf8Decoder.decode(keyBytes), value: headerValue });
   }
   if (body.position !== bodyEnd) {
     throw new SluiceError("CORRUPT_MESSAGE", "a record's fields do not add up to its length");
@@ -364,29 +384,52 @@ function readRawRecord(reader: ByteReader, decodeHeaders: boolean): RawRecord {
 }
 
 /** The records section of a batch, decompressed when needed (bounded by maxUncompressedBytes). */
-export function recordsPayload(batch: Uint8Array, header: BatchHeader, maxUncompressedBytes: number): Uint8Array {
+export function recordsPayload(
+  batch: Uint8Array,
+  header: BatchHeader,
+  maxUncompressedBytes: number,
+): Uint8Array {
   const payload = batch.subarray(RECORDS_OFFSET, header.batchLength + LOG_OVERHEAD_BYTES);
   const codec = compressionOf(header);
   return codec === "none" ? payload : decompress(codec, payload, maxUncompressedBytes);
 }
 
-/** Decodes every record of one batch (views into `batch`, or into its decompressed copy). */
+/**
+ * Decodes every record of one batch (views into `batch`, or into its decompressed copy). Under
+ * LogAppendTime every record carries the batch's maxTimestamp, the broker's append time, as
+ * Kafka's DefaultRecord.readFrom reports it.
+ */
 export function decodeRecords(batch: Uint8Array, maxUncompressedBytes: number): DecodedRecord[] {
   const header = readBatchHeader(batch);
+  if (header.magic !== CURRENT_MAGIC) {
+    throw new SluiceError(
+      "UNSUPPORTED_MAGIC",
+      `batch magic is ${header.magic}; only RecordBatch v2 can be decoded`,
+    );
+  }
+  const logAppendTime = timestampTypeOf(header) === "LogAppendTime" ? header.maxTimestamp : undefined;
   const payload = recordsPayload(batch, header, maxUncompressedBytes);
   const reader = new ByteReader(payload, 0, payload.length);
   const records: DecodedRecord[] = [];
   for (let i = 0; i < header.recordsCount; i++) {
     const raw = readRawRecord(reader, true);
     records.push({
-      offset: header.baseOffset + raw.offsetDelta,
-      timestamp: header.baseTimestamp + raw.timestampDelta,
+      offset: safeSum(header.baseOffset, raw.offsetDelta, "offset"),
+      timestamp: logAppendTime ?? safeSum(header.baseTimestamp, raw.timestampDelta, "timestamp"),
       key: raw.key,
       value: raw.value,
       headers: raw.headers,
     });
   }
   return records;
+}
+
+/** base + delta, which must stay a safe integer (int64 on disk, a JS number in memory). */
+function safeSum(base: number, delta: number, what: string): number {
+  const sum = base + delta;
+  if (!Number.isSafeInteger(sum))
+    throw new SluiceError("CORRUPT_MESSAGE", `a record's ${what} is outside the safe integer range`);
+  return sum;
 }
 
 export interface ValidatedBatch {
@@ -399,25 +442,38 @@ export interface ValidatedBatch {
 /**
  * Checks one batch as a producer sent it, the way Kafka's broker does before an append: size,
  * magic, CRC, attributes, record count and every record's framing, offsets 0..n-1 in order.
- * Throws CORRUPT_MESSAGE, INVALID_RECORD, UNSUPPORTED_MAGIC or UNSUPPORTED_COMPRESSION_TYPE.
+ * Throws CORRUPT_MESSAGE (size, CRC), UNSUPPORTED_MAGIC, UNSUPPORTED_COMPRESSION_TYPE, INVALID_RECORD
+ * (header fields, record framing) or MESSAGE_TOO_LARGE (records inflate past maxUncompressedBytes).
  */
 export function validateBatch(batch: Uint8Array, maxUncompressedBytes: number): ValidatedBatch {
   if (batch.length < BATCH_HEADER_BYTES) {
-    throw new SluiceError("CORRUPT_MESSAGE", `batch is ${batch.length} bytes, less than its ${BATCH_HEADER_BYTES}-byte header`);
+    throw new SluiceError(
+      "CORRUPT_MESSAGE",
+      `batch is ${batch.length} bytes, less than its ${BATCH_HEADER_BYTES}-byte header`,
+    );
   }
   const view = viewOf(batch);
   const magic = view.getInt8(MAGIC_OFFSET);
   if (magic !== CURRENT_MAGIC) {
-    throw new SluiceError("UNSUPPORTED_MAGIC", `batch magic is ${magic}; only RecordBatch v2 (magic 2) is accepted`);
+    throw new SluiceError(
+      "UNSUPPORTED_MAGIC",
+      `batch magic is ${magic}; only RecordBatch v2 (magic 2) is accepted`,
+    );
   }
   const sizeBytes = view.getInt32(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES;
   if (sizeBytes !== batch.length) {
-    throw new SluiceError("CORRUPT_MESSAGE", `batchLength says ${sizeBytes} bytes but the batch has ${batch.length}`);
+    throw new SluiceError(
+      "CORRUPT_MESSAGE",
+      `batchLength says ${sizeBytes} bytes but the batch has ${batch.length}`,
+    );
   }
   const storedCrc = view.getUint32(CRC_OFFSET);
   const actualCrc = computeBatchCrc(batch);
   if (storedCrc !== actualCrc) {
-    throw new SluiceError("CORRUPT_MESSAGE", `batch CRC-32C is ${hex(storedCrc)} but its bytes give ${hex(actualCrc)}`);
+    throw new SluiceError(
+      "CORRUPT_MESSAGE",
+      `batch CRC-32C is ${hex(storedCrc)} but its bytes give ${hex(actualCrc)}`,
+    );
   }
   const header = readBatchHeader(batch);
   checkHeaderFields(header);
@@ -427,8 +483,10 @@ export function validateBatch(batch: Uint8Array, maxUncompressedBytes: number): 
 
 function checkHeaderFields(header: BatchHeader): void {
   compressionOf(header); // throws for codecs 5-7
-  if (header.attributes & ~0x7f) throw new SluiceError("INVALID_RECORD", "batch attributes use reserved bits");
-  if (isControlBatch(header)) throw new SluiceError("INVALID_RECORD", "clients may not produce control batches");
+  if (header.attributes & ~0x7f)
+    throw new SluiceError("INVALID_RECORD", "batch attributes use reserved bits");
+  if (isControlBatch(header))
+    throw new SluiceError("INVALID_RECORD", "clients may not produce control batches");
   if (header.recordsCount <= 0 || header.recordsCount > RECORDS_PER_BATCH_MAX) {
     throw new SluiceError("INVALID_RECORD", `batch has ${header.recordsCount} records`);
   }
@@ -443,19 +501,39 @@ function checkHeaderFields(header: BatchHeader): void {
   }
 }
 
+/**
+ * Walks the records. The CRC has already proved these are the bytes the producer sent, so a record
+ * that does not parse was built wrong: INVALID_RECORD, as Kafka's InvalidRecordException, not
+ * CORRUPT_MESSAGE, which Kafka clients retry forever.
+ */
 function checkRecords(batch: Uint8Array, header: BatchHeader, maxUncompressedBytes: number): number {
+  try {
+    return walkRecords(batch, header, maxUncompressedBytes);
+  } catch (error) {
+    if (!isSluiceError(error, "CORRUPT_MESSAGE")) throw error;
+    throw new SluiceError("INVALID_RECORD", error.message, { cause: error });
+  }
+}
+
+function walkRecords(batch: Uint8Array, header: BatchHeader, maxUncompressedBytes: number): number {
   const payload = recordsPayload(batch, header, maxUncompressedBytes);
   const reader = new ByteReader(payload, 0, payload.length);
   let maxTimestamp = NO_TIMESTAMP;
   for (let i = 0; i < header.recordsCount; i++) {
     const raw = readRawRecord(reader, false);
     if (raw.offsetDelta !== i) {
-      throw new SluiceError("INVALID_RECORD", `record ${i} has offsetDelta ${raw.offsetDelta}; expected ${i}`);
+      throw new SluiceError(
+        "INVALID_RECORD",
+        `record ${i} has offsetDelta ${raw.offsetDelta}; expected ${i}`,
+      );
     }
-    maxTimestamp = Math.max(maxTimestamp, header.baseTimestamp + raw.timestampDelta);
+    maxTimestamp = Math.max(maxTimestamp, safeSum(header.baseTimestamp, raw.timestampDelta, "timestamp"));
   }
   if (reader.position !== payload.length) {
-    throw new SluiceError("CORRUPT_MESSAGE", `batch has ${payload.length - reader.position} bytes after its last record`);
+    throw new SluiceError(
+      "INVALID_RECORD",
+      `batch has ${payload.length - reader.position} bytes after its last record`,
+    );
   }
   return maxTimestamp;
 }

@@ -30,32 +30,40 @@ export function writeVarint(target: Uint8Array, position: number, value: number)
 
 /** Bytes that writeVarlong will use for `value` (a safe integer). */
 export function varlongSize(value: number): number {
-  let zigzag = zigzagLong(value);
+  // The first byte carries the sign bit and 6 magnitude bits, every later byte 7 more.
+  let rest = Math.floor(magnitudeOf(value) / 64);
   let size = 1;
-  while (zigzag >= 128) {
-    zigzag = Math.floor(zigzag / 128);
+  while (rest > 0) {
+    rest = Math.floor(rest / 128);
     size++;
   }
   return size;
 }
 
+/** Writes a safe integer as a zigzag varlong at `position`; returns the position after it. */
 export function writeVarlong(target: Uint8Array, position: number, value: number): number {
-  if (value >= -(2 ** 30) && value < 2 ** 30) return writeVarint(target, position, value);
-  let zigzag = zigzagLong(value);
+  if ((value | 0) === value) return writeVarint(target, position, value);
+  // zigzag(v) = 2 * magnitude + sign can reach 2^54 - 3, past what a double holds exactly when odd,
+  // so the sign bit and the magnitude are written apart and no step leaves the safe range.
+  let rest = magnitudeOf(value);
+  let group = (rest % 64) * 2 + (value < 0 ? 1 : 0);
+  rest = Math.floor(rest / 64);
   let at = position;
-  while (zigzag >= 128) {
-    target[at++] = (zigzag % 128) | 0x80;
-    zigzag = Math.floor(zigzag / 128);
+  while (rest > 0) {
+    target[at++] = group | 0x80;
+    group = rest % 128;
+    rest = Math.floor(rest / 128);
   }
-  target[at++] = zigzag;
+  target[at++] = group;
   return at;
 }
 
-function zigzagLong(value: number): number {
+/** zigzag(v) >> 1: v for v >= 0, -v - 1 below. */
+function magnitudeOf(value: number): number {
   if (!Number.isSafeInteger(value)) {
     throw new SluiceError("INVALID_RECORD", `varlong value ${value} is not a safe integer`);
   }
-  return value >= 0 ? value * 2 : -value * 2 - 1;
+  return value >= 0 ? value : -value - 1;
 }
 
 /**
@@ -71,33 +79,44 @@ export class ByteReader {
 
   varint(): number {
     let result = 0;
-    let shift = 0;
-    for (let i = 0; i < VARINT_BYTES_MAX; i++) {
+    for (let shift = 0; shift < 28; shift += 7) {
       if (this.position >= this.end) throw truncated();
       const byte = this.bytes[this.position++]!;
       result |= (byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return (result >>> 1) ^ -(result & 1);
-      shift += 7;
     }
-    throw new SluiceError("CORRUPT_MESSAGE", "varint is longer than 5 bytes");
+    if (this.position >= this.end) throw truncated();
+    const last = this.bytes[this.position++]!;
+    if (last & 0x80)
+      throw new SluiceError("CORRUPT_MESSAGE", `varint is longer than ${VARINT_BYTES_MAX} bytes`);
+    // The fifth byte holds bits 28-31; Kafka drops anything above them, but no encoder writes it.
+    if (last > 0x0f) throw new SluiceError("CORRUPT_MESSAGE", "varint does not fit in 32 bits");
+    result |= last << 28;
+    return (result >>> 1) ^ -(result & 1);
   }
 
   varlong(): number {
-    let result = 0;
-    let multiplier = 1;
-    for (let i = 0; i < VARLONG_BYTES_MAX; i++) {
-      if (this.position >= this.end) throw truncated();
-      const byte = this.bytes[this.position++]!;
-      result += (byte & 0x7f) * multiplier;
-      if ((byte & 0x80) === 0) {
-        if (!Number.isSafeInteger(result)) {
-          throw new SluiceError("CORRUPT_MESSAGE", "varlong is outside the safe integer range");
-        }
-        return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+    // Reads the zigzag sign bit apart from the magnitude (see writeVarlong): every partial sum is
+    // exact below 2^53, and a larger one stays at or above 2^53 and is rejected.
+    if (this.position >= this.end) throw truncated();
+    let byte = this.bytes[this.position++]!;
+    const negative = (byte & 1) === 1;
+    let magnitude = (byte & 0x7f) >>> 1;
+    let multiplier = 64;
+    for (let size = 1; (byte & 0x80) !== 0; size++) {
+      if (size === VARLONG_BYTES_MAX) {
+        throw new SluiceError("CORRUPT_MESSAGE", `varlong is longer than ${VARLONG_BYTES_MAX} bytes`);
       }
+      if (this.position >= this.end) throw truncated();
+      byte = this.bytes[this.position++]!;
+      magnitude += (byte & 0x7f) * multiplier;
       multiplier *= 128;
     }
-    throw new SluiceError("CORRUPT_MESSAGE", "varlong is longer than 10 bytes");
+    const value = negative ? -magnitude - 1 : magnitude;
+    if (!Number.isSafeInteger(value)) {
+      throw new SluiceError("CORRUPT_MESSAGE", "varlong is outside the safe integer range");
+    }
+    return value;
   }
 
   int8(): number {
