@@ -25,6 +25,7 @@ import { isSluiceError, SluiceError } from "../errors.ts";
 import { BATCH_HEADER_BYTES, RECORDS_PER_BATCH_MAX } from "../limits.ts";
 import { CODEC_IDS, type CodecName, codecFromId, compress, decompress } from "./compression.ts";
 import { crc32c } from "./crc32c.ts";
+import { checkRecordFraming } from "./record-framing.ts";
 import { ByteReader, varintSize, varlongSize, writeVarint, writeVarlong } from "./varint.ts";
 
 export const BASE_OFFSET_OFFSET = 0;
@@ -517,25 +518,8 @@ function checkRecords(batch: Uint8Array, header: BatchHeader, maxUncompressedByt
 
 function walkRecords(batch: Uint8Array, header: BatchHeader, maxUncompressedBytes: number): number {
   const payload = recordsPayload(batch, header, maxUncompressedBytes);
-  const reader = new ByteReader(payload, 0, payload.length);
-  let maxTimestamp = NO_TIMESTAMP;
-  for (let i = 0; i < header.recordsCount; i++) {
-    const raw = readRawRecord(reader, false);
-    if (raw.offsetDelta !== i) {
-      throw new SluiceError(
-        "INVALID_RECORD",
-        `record ${i} has offsetDelta ${raw.offsetDelta}; expected ${i}`,
-      );
-    }
-    maxTimestamp = Math.max(maxTimestamp, safeSum(header.baseTimestamp, raw.timestampDelta, "timestamp"));
-  }
-  if (reader.position !== payload.length) {
-    throw new SluiceError(
-      "INVALID_RECORD",
-      `batch has ${payload.length - reader.position} bytes after its last record`,
-    );
-  }
-  return maxTimestamp;
+  const maxTimestampDelta = checkRecordFraming(payload, header.recordsCount);
+  return safeSum(header.baseTimestamp, maxTimestampDelta, "timestamp");
 }
 
 function hex(value: number): string {
