@@ -9,6 +9,7 @@ import {
   LOG_OVERHEAD_BYTES,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
   readInt64,
 } from "./record-batch.ts";
 
@@ -18,6 +19,7 @@ export interface BatchLocation {
   baseOffset: number;
   lastOffset: number;
   maxTimestamp: number;
+  partitionLeaderEpoch: number;
   magic: number;
 }
 
@@ -83,6 +85,7 @@ export function* walkBatches(
       baseOffset,
       lastOffset: baseOffset + view.getInt32(LAST_OFFSET_DELTA_OFFSET),
       maxTimestamp: readInt64(view, MAX_TIMESTAMP_OFFSET),
+      partitionLeaderEpoch: view.getInt32(PARTITION_LEADER_EPOCH_OFFSET),
       magic: view.getInt8(MAGIC_OFFSET),
     };
     position += sizeBytes;

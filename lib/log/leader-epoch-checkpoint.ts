@@ -21,13 +21,27 @@ export class LeaderEpochCache {
     readonly storage: Storage,
     readonly path: string,
     entries: EpochEntry[],
+    /** The file was malformed: the cache starts empty and the log re-adds epochs from its batches. */
+    readonly needsRebuild: boolean,
   ) {
     this.#entries = entries;
   }
 
   static load(storage: Storage, path: string): LeaderEpochCache {
     const bytes = storage.readFile(path);
-    return new LeaderEpochCache(storage, path, bytes ? parseCheckpoint(new TextDecoder().decode(bytes), path) : []);
+    if (bytes === undefined) return new LeaderEpochCache(storage, path, [], false);
+    try {
+      return new LeaderEpochCache(
+        storage,
+        path,
+        parseCheckpoint(new TextDecoder().decode(bytes), path),
+        false,
+      );
+    } catch (error) {
+      // Derived data, like the indexes: every batch carries its epoch, so a bad file is rebuilt.
+      if (error instanceof SluiceError) return new LeaderEpochCache(storage, path, [], true);
+      throw error;
+    }
   }
 
   get entries(): readonly EpochEntry[] {
@@ -42,6 +56,8 @@ export class LeaderEpochCache {
   assign(epoch: number, startOffset: number): void {
     const latest = this.#entries.at(-1);
     if (latest !== undefined && epoch <= latest.epoch) return;
+    // An older epoch that started here saw no batch: the newer one replaces it (Kafka does the same).
+    while ((this.#entries.at(-1)?.startOffset ?? -1) >= startOffset) this.#entries.pop();
     this.#entries.push({ epoch, startOffset });
     this.#write();
   }
@@ -61,10 +77,13 @@ export class LeaderEpochCache {
     this.#write();
   }
 
-  /** Drops entries wholly before `offset` (after retention moves the log start). */
+  /**
+   * Drops entries wholly before `offset` (after retention moves the log start); the epoch in force at
+   * `offset` now starts there, as in Kafka.
+   */
   truncateFromStart(offset: number): void {
     const firstKept = this.#entries.findLastIndex((entry) => entry.startOffset <= offset);
-    if (firstKept <= 0) return;
+    if (firstKept < 0 || (this.#entries[firstKept]!.startOffset === offset && firstKept === 0)) return;
     this.#entries = this.#entries.slice(firstKept);
     this.#entries[0] = { epoch: this.#entries[0]!.epoch, startOffset: offset };
     this.#write();
@@ -83,9 +102,18 @@ function parseCheckpoint(text: string, path: string): EpochEntry[] {
   if (lines[0] !== String(CHECKPOINT_VERSION)) throw corrupt(`unknown version ${lines[0]}`);
   const count = Number(lines[1]);
   if (!Number.isSafeInteger(count) || count !== lines.length - 2) throw corrupt("entry count does not match");
-  return lines.slice(2).map((line) => {
-    const [epoch, startOffset] = line.split(" ").map(Number);
-    if (!Number.isSafeInteger(epoch) || !Number.isSafeInteger(startOffset)) throw corrupt(`bad line "${line}"`);
+  const entries = lines.slice(2).map((line) => {
+    const parts = line.split(" ");
+    const [epoch, startOffset] = parts.map((part) => (/^-?\d+$/.test(part) ? Number(part) : Number.NaN));
+    if (parts.length !== 2 || !Number.isSafeInteger(epoch) || !Number.isSafeInteger(startOffset)) {
+      throw corrupt(`bad line "${line}"`);
+    }
     return { epoch: epoch!, startOffset: startOffset! };
   });
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.epoch <= entries[i - 1]!.epoch || entries[i]!.startOffset < entries[i - 1]!.startOffset) {
+      throw corrupt("epochs and offsets must increase");
+    }
+  }
+  return entries;
 }

@@ -41,7 +41,8 @@ export class OffsetIndex {
 
   /** Loads from disk; false means the file failed its sanity check and must be rebuilt. */
   load(logSizeBytes: number): boolean {
-    return this.index.load(logSizeBytes) && (this.index.last()?.key ?? this.baseOffset) >= this.baseOffset;
+    // Every entry points at a batch that starts inside the log and ends in this segment.
+    return this.index.load({ keyMin: this.baseOffset, valueMin: 0, valueMax: logSizeBytes - 1 });
   }
 
   append(lastOffset: number, position: number): void {

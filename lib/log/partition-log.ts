@@ -97,9 +97,11 @@ export class PartitionLog {
   #recoveryPoint = 0;
   #unflushedRecords = 0;
   #cancelFlushTimer: CancelTimer | undefined;
-  #pendingDeletes = new Set<CancelTimer>();
+  /** Segments renamed `.deleted` whose files are still open for in-flight reads, with their timers. */
+  #pendingDeletes = new Map<Segment, CancelTimer>();
   #failure: SluiceError | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
   readonly #groupCommit = new GroupCommit(() => this.#flushToEnd());
   readonly epochs: LeaderEpochCache;
 
@@ -180,31 +182,35 @@ export class PartitionLog {
    * Nothing is written when validation fails.
    */
   async append(batch: Uint8Array, options: AppendOptions = {}): Promise<AppendResult> {
-    const result = this.appendSync(batch, options);
+    const result = this.#appendAsLeader(batch, options);
     if (options.durable || this.#unflushedRecords >= this.config.flushMessages) await this.flush();
     return result;
   }
 
   /**
    * The synchronous part of append: everything up to the bytes being in the page cache. Exposed for
-   * callers that must append several batches without yielding (they then call flush() themselves).
+   * callers that must append several batches without yielding. flush.messages still applies: when
+   * it is reached a flush starts in the background; a caller that needs durability awaits flush().
    */
   appendSync(batch: Uint8Array, options: AppendOptions = {}): AppendResult {
+    const result = this.#appendAsLeader(batch, options);
+    this.#flushInBackgroundWhenDue();
+    return result;
+  }
+
+  #appendAsLeader(batch: Uint8Array, options: AppendOptions): AppendResult {
     this.#checkWritable();
-    if (batch.length > this.config.maxMessageBytes) {
-      throw new SluiceError(
-        "MESSAGE_TOO_LARGE",
-        `batch is ${batch.length} bytes; this topic's max.message.bytes is ${this.config.maxMessageBytes}`,
-      );
-    }
-    if (batch.length > this.config.segmentBytes) {
-      throw new SluiceError("RECORD_LIST_TOO_LARGE", `batch is ${batch.length} bytes, larger than segment.bytes`);
-    }
+    this.#checkSize(batch.length);
     const validated = validateBatch(batch, UNCOMPRESSED_BATCH_BYTES_MAX);
     if (validated.header.baseOffset !== 0) {
-      throw new SluiceError("INVALID_RECORD", `a produced batch must have baseOffset 0, not ${validated.header.baseOffset}`);
+      throw new SluiceError(
+        "INVALID_RECORD",
+        `a produced batch must have baseOffset 0, not ${validated.header.baseOffset}`,
+      );
     }
     const prepared = this.#convert(batch, validated.maxTimestamp);
+    // Recompression may have grown the batch: Kafka checks the sizes again on what it will write.
+    if (prepared.batch !== batch) this.#checkSize(prepared.batch.length);
     const recordCount = validated.header.recordsCount;
     const baseOffset = this.logEndOffset;
     const lastOffset = baseOffset + recordCount - 1;
@@ -221,8 +227,26 @@ export class PartitionLog {
     };
   }
 
+  #checkSize(sizeBytes: number): void {
+    if (sizeBytes > this.config.maxMessageBytes) {
+      throw new SluiceError(
+        "MESSAGE_TOO_LARGE",
+        `batch is ${sizeBytes} bytes; this topic's max.message.bytes is ${this.config.maxMessageBytes}`,
+      );
+    }
+    if (sizeBytes > this.config.segmentBytes) {
+      throw new SluiceError(
+        "RECORD_LIST_TOO_LARGE",
+        `batch is ${sizeBytes} bytes, larger than this topic's segment.bytes ${this.config.segmentBytes}`,
+      );
+    }
+  }
+
   /** Applies the topic's timestamp type and compression type, as Kafka's LogValidator does. */
-  #convert(batch: Uint8Array, maxTimestamp: number): { batch: Uint8Array; maxTimestamp: number; logAppendTime: number } {
+  #convert(
+    batch: Uint8Array,
+    maxTimestamp: number,
+  ): { batch: Uint8Array; maxTimestamp: number; logAppendTime: number } {
     const header = readBatchHeader(batch);
     let converted = batch;
     const target = this.config.compressionType;
@@ -269,7 +293,14 @@ export class PartitionLog {
       );
     }
     const lastOffset = header.baseOffset + header.lastOffsetDelta;
-    this.#appendStamped(batch, lastOffset, header.maxTimestamp, header.partitionLeaderEpoch, header.baseOffset);
+    this.#appendStamped(
+      batch,
+      lastOffset,
+      header.maxTimestamp,
+      header.partitionLeaderEpoch,
+      header.baseOffset,
+    );
+    this.#flushInBackgroundWhenDue();
     return {
       baseOffset: header.baseOffset,
       lastOffset,
@@ -279,20 +310,53 @@ export class PartitionLog {
     };
   }
 
-  #appendStamped(batch: Uint8Array, lastOffset: number, maxTimestamp: number, epoch: number, baseOffset: number): void {
+  #appendStamped(
+    batch: Uint8Array,
+    lastOffset: number,
+    maxTimestamp: number,
+    epoch: number,
+    baseOffset: number,
+  ): void {
+    // Segments stay contiguous (recovery relies on it): every batch starts exactly at the log end.
+    assert(
+      baseOffset === this.logEndOffset && lastOffset >= baseOffset,
+      `batch ${baseOffset}..${lastOffset} at ${this.logEndOffset}`,
+    );
     const segment = this.#maybeRoll(batch.length, maxTimestamp, lastOffset);
-    segment.append(batch, lastOffset, maxTimestamp);
+    // The epoch first: if its checkpoint cannot be written (a full disk) the batch is not written
+    // either. An epoch entry at the log end with no batch yet is harmless (a new leader has one too).
     if (epoch >= 0) this.epochs.assign(epoch, baseOffset);
+    const sizeBefore = segment.sizeBytes;
+    try {
+      segment.append(batch, lastOffset, maxTimestamp);
+    } catch (error) {
+      // The segment undoes a failed append; if even that failed, bytes past its state are on disk and
+      // the next append would land after them. Only recovery (a reopen) can sort that out.
+      if (segment.sizeBytes !== sizeBefore) {
+        this.#failure = new SluiceError(
+          "STORAGE_ERROR",
+          `could not undo a failed append to ${segment.log.path}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
     this.#unflushedRecords += lastOffset - baseOffset + 1;
     this.#scheduleFlush();
   }
 
   #checkWritable(): void {
-    if (this.#closed) throw new SluiceError("LOG_CLOSED", `log ${this.dir} is closed`);
+    if (this.#closed || this.#closing) throw new SluiceError("LOG_CLOSED", `log ${this.dir} is closed`);
     if (this.#failure) {
-      throw new SluiceError("STORAGE_ERROR", `log ${this.dir} is offline after a failed fsync: ${this.#failure.message}`, {
-        cause: this.#failure,
-      });
+      throw new SluiceError(
+        "STORAGE_ERROR",
+        `log ${this.dir} is offline after a storage failure: ${this.#failure.message}`,
+        {
+          cause: this.#failure,
+        },
+      );
     }
   }
 
@@ -383,18 +447,31 @@ export class PartitionLog {
     return result;
   }
 
-  #collect(segment: Segment, first: BatchLocation, upperOffset: number, maxBytes: number): LogSlice | undefined {
+  #collect(
+    segment: Segment,
+    first: BatchLocation,
+    upperOffset: number,
+    maxBytes: number,
+  ): LogSlice | undefined {
     if (first.lastOffset >= upperOffset) return undefined;
     let end = first.position + first.sizeBytes;
     let lastOffset = first.lastOffset;
     let batchCount = 1;
     for (const batch of segment.batchesFrom(end)) {
-      if (batch.lastOffset >= upperOffset || batch.position + batch.sizeBytes - first.position > maxBytes) break;
+      if (batch.lastOffset >= upperOffset || batch.position + batch.sizeBytes - first.position > maxBytes)
+        break;
       end = batch.position + batch.sizeBytes;
       lastOffset = batch.lastOffset;
       batchCount++;
     }
-    return { segment, startPosition: first.position, endPosition: end, firstOffset: first.baseOffset, lastOffset, batchCount };
+    return {
+      segment,
+      startPosition: first.position,
+      endPosition: end,
+      firstOffset: first.baseOffset,
+      lastOffset,
+      batchCount,
+    };
   }
 
   /** The bytes of a slice, copied out of the segment file. */
@@ -419,10 +496,13 @@ export class PartitionLog {
         const batch = segment.locateTimestamp(timestamp, from);
         if (batch === undefined) break;
         const bytes = segment.readBytes(batch.position, batch.position + batch.sizeBytes);
-        const match = decodeRecords(bytes, UNCOMPRESSED_BATCH_BYTES_MAX).find(
-          (record) => record.timestamp >= timestamp && record.offset >= this.#logStartOffset,
-        );
-        if (match) return { offset: match.offset, timestamp: match.timestamp };
+        // Under LogAppendTime every record carries the batch's append time (Kafka's readers apply it).
+        const appendTime =
+          timestampTypeOf(readBatchHeader(bytes)) === "LogAppendTime" ? batch.maxTimestamp : undefined;
+        const match = decodeRecords(bytes, UNCOMPRESSED_BATCH_BYTES_MAX)
+          .map((record) => ({ offset: record.offset, timestamp: appendTime ?? record.timestamp }))
+          .find((record) => record.timestamp >= timestamp && record.offset >= this.#logStartOffset);
+        if (match) return match;
         from = batch.lastOffset + 1;
       }
     }
@@ -432,19 +512,27 @@ export class PartitionLog {
   // -------------------------------------------------------------------------------------------
   // Truncation (replication and recovery)
 
-  /** Cuts the log so that `offset` becomes the log end. Never below the log start. */
+  /**
+   * Cuts the log so that `offset` becomes the log end (or the start of the batch holding it, when it
+   * falls inside one). Never below the log start. Returns the bytes removed.
+   */
   truncateTo(offset: number): number {
     assertSafeOffset(offset);
     if (offset >= this.logEndOffset) return 0;
     const target = Math.max(offset, this.#logStartOffset);
     let removed = 0;
-    while (this.#segments.length > 1 && this.#activeSegment.baseOffset >= target && this.#activeSegment.baseOffset > this.#logStartOffset) {
+    while (
+      this.#segments.length > 1 &&
+      this.#activeSegment.baseOffset >= target &&
+      this.#activeSegment.baseOffset > this.#logStartOffset
+    ) {
       const segment = this.#segments.pop()!;
       removed += segment.sizeBytes;
       this.#deleteSegmentFiles(segment, 0);
     }
+    // Whole batches only: an offset inside a batch cuts that batch too, so the log end may land below
+    // `offset` rather than claim offsets whose bytes are gone.
     removed += this.#activeSegment.truncateTo(target);
-    if (this.#activeSegment.nextOffset < target) this.#activeSegment.nextOffset = target;
     this.#highWatermark = Math.min(this.#highWatermark, this.logEndOffset);
     this.#recoveryPoint = Math.min(this.#recoveryPoint, this.logEndOffset);
     this.epochs.truncateFromEnd(this.logEndOffset);
@@ -465,10 +553,17 @@ export class PartitionLog {
     const { retentionMs, retentionBytes } = this.config;
     let excessBytes = retentionBytes < 0 ? 0 : this.sizeBytes - retentionBytes;
     const expired = (segment: Segment) =>
-      retentionMs >= 0 && segment.maxTimestampSoFar !== NO_TIMESTAMP && now - segment.maxTimestampSoFar > retentionMs;
-    const qualifies = (segment: Segment) => !segment.isEmpty && (expired(segment) || excessBytes >= segment.sizeBytes);
+      retentionMs >= 0 &&
+      segment.maxTimestampSoFar !== NO_TIMESTAMP &&
+      now - segment.maxTimestampSoFar > retentionMs;
+    const qualifies = (segment: Segment) =>
+      !segment.isEmpty && (expired(segment) || excessBytes >= segment.sizeBytes);
 
-    if (this.#segments.length === 1 && qualifies(this.#activeSegment) && this.#highWatermark >= this.logEndOffset) {
+    if (
+      this.#segments.length === 1 &&
+      qualifies(this.#activeSegment) &&
+      this.#highWatermark >= this.logEndOffset
+    ) {
       this.roll();
     }
     let deletedSegments = 0;
@@ -483,7 +578,11 @@ export class PartitionLog {
       deletedSegments++;
       this.#logStartOffset = Math.max(this.#logStartOffset, next.baseOffset);
       this.#deleteSegmentFiles(oldest, this.config.fileDeleteDelayMs);
-      if (this.#segments.length === 1 && qualifies(this.#activeSegment) && this.#highWatermark >= this.logEndOffset) {
+      if (
+        this.#segments.length === 1 &&
+        qualifies(this.#activeSegment) &&
+        this.#highWatermark >= this.logEndOffset
+      ) {
         this.roll();
       }
     }
@@ -491,18 +590,31 @@ export class PartitionLog {
     return { deletedSegments, deletedBytes };
   }
 
-  /** Renames the files `.deleted` now and removes them after `delayMs`, so in-flight sends finish. */
+  /**
+   * Renames the files `.deleted` now and closes and removes them after `delayMs`, so reads that
+   * already hold the segment (a slice being copied out) finish.
+   */
   #deleteSegmentFiles(segment: Segment, delayMs: number): void {
     const renamed = segment.markDeleted();
     const removeAll = () => {
+      this.#pendingDeletes.delete(segment);
+      segment.close();
       for (const path of renamed) this.storage.remove(path);
     };
-    if (delayMs <= 0) return removeAll();
-    const cancel = this.clock.setTimer(() => {
-      this.#pendingDeletes.delete(cancel);
-      removeAll();
-    }, delayMs);
-    this.#pendingDeletes.add(cancel);
+    if (delayMs <= 0) removeAll();
+    else this.#pendingDeletes.set(segment, this.clock.setTimer(removeAll, delayMs));
+  }
+
+  /** Deletions still waiting run now: the files were already renamed and nothing reads them. */
+  #finishPendingDeletes(): void {
+    for (const [segment, cancel] of this.#pendingDeletes) {
+      cancel();
+      segment.close();
+    }
+    this.#pendingDeletes.clear();
+    for (const { name } of this.storage.list(this.dir)) {
+      if (name.endsWith(DELETED_SUFFIX)) this.storage.remove(joinPath(this.dir, name));
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -510,8 +622,19 @@ export class PartitionLog {
 
   /** Resolves once everything appended before the call is fsynced (shared group commit). */
   flush(): Promise<void> {
+    if (this.#closed) return Promise.reject(new SluiceError("LOG_CLOSED", `log ${this.dir} is closed`));
     if (this.#failure) return Promise.reject(this.#failure);
     return this.#groupCommit.request();
+  }
+
+  /** True after a failed fsync: the log takes no writes until it is reopened (recovery). */
+  get isOffline(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /** flush.messages: a flush starts once that many records are unsynced; its failure is kept. */
+  #flushInBackgroundWhenDue(): void {
+    if (this.#unflushedRecords >= this.config.flushMessages) this.flush().catch(() => undefined);
   }
 
   get groupCommitSyncs(): number {
@@ -527,19 +650,30 @@ export class PartitionLog {
   }
 
   async #flushToEnd(): Promise<void> {
+    // A sync queued behind one that failed must not succeed: the pages it would cover may be gone.
+    if (this.#failure) throw this.#failure;
     const endOffset = this.logEndOffset;
     const records = this.#unflushedRecords;
-    const dirty = this.#segments.filter((segment) => segment.nextOffset > this.#recoveryPoint || segment === this.#activeSegment);
+    const dirty = this.#segments.filter(
+      (segment) => segment.nextOffset > this.#recoveryPoint || segment === this.#activeSegment,
+    );
     try {
       await Promise.all(dirty.map((segment) => segment.flush()));
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the
       // last good sync can be trusted, so the log stops taking writes until it is reopened.
-      this.#failure = isSluiceError(error) ? error : new SluiceError("STORAGE_ERROR", String(error), { cause: error });
+      this.#failure = isSluiceError(error)
+        ? error
+        : new SluiceError("STORAGE_ERROR", String(error), { cause: error });
       throw this.#failure;
     }
     this.#recoveryPoint = Math.max(this.#recoveryPoint, Math.min(endOffset, this.logEndOffset));
     this.#unflushedRecords = Math.max(0, this.#unflushedRecords - records);
+    if (this.#unflushedRecords === 0) {
+      // Nothing left for the flush.ms timer to do; the next append schedules it again.
+      this.#cancelFlushTimer?.();
+      this.#cancelFlushTimer = undefined;
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -556,22 +690,36 @@ export class PartitionLog {
     const baseOffsets = this.#cleanDirectory();
     const options = this.#segmentOptions();
     const recoverFrom = cleanShutdown ? Number.POSITIVE_INFINITY : recoveryPoint;
+    // Without a readable checkpoint the epochs come back from every batch header, not just the tail's.
+    const rebuildEpochs =
+      this.epochs.needsRebuild || (this.epochs.entries.length === 0 && baseOffsets.length > 0);
+    const onBatch = rebuildEpochs ? undefined : (batch: BatchLocation) => this.#reAddEpoch(batch);
     for (let i = 0; i < baseOffsets.length; i++) {
       const baseOffset = baseOffsets[i]!;
       const nextBase = baseOffsets[i + 1];
       // A segment needs recovery when it may hold offsets at or past the recovery point.
-      const needsRecovery = nextBase === undefined ? recoverFrom !== Number.POSITIVE_INFINITY : nextBase > recoverFrom;
-      if (!needsRecovery) {
-        this.#segments.push(Segment.open(this.storage, this.dir, baseOffset, options));
-        continue;
-      }
-      const segment = Segment.openForRecovery(this.storage, this.dir, baseOffset, options);
-      const recovered = recoverSegment(segment);
-      report.segmentsRecovered.push(recovered);
-      this.#segments.push(segment);
-      if (recovered.truncatedBytes > 0) {
+      const needsRecovery =
+        nextBase === undefined ? recoverFrom !== Number.POSITIVE_INFINITY : nextBase > recoverFrom;
+      const opened = needsRecovery ? undefined : Segment.open(this.storage, this.dir, baseOffset, options);
+      const segment = opened?.segment ?? Segment.openForRecovery(this.storage, this.dir, baseOffset, options);
+      let recovered: SegmentRecovery | undefined;
+      if (opened === undefined || !opened.indexesSane) {
+        // Missing or insane indexes of a trusted segment: Kafka recovers it whole, which rebuilds them.
+        if (opened !== undefined) report.rebuiltIndexes++;
+        recovered = recoverSegment(segment, onBatch ? { onBatch } : {});
+        report.segmentsRecovered.push(recovered);
         report.truncatedBytes += recovered.truncatedBytes;
-        // Everything after a corrupt batch is unreachable: drop the later segments whole.
+      }
+      this.#segments.push(segment);
+      // Segments are contiguous: each is rolled at the log end. One that ends before the next begins
+      // lost its unsynced tail in a crash (cut at a batch boundary, so no CRC fails); what follows the
+      // hole was never durable either, since a flush syncs every segment it covers.
+      const lostTail = nextBase !== undefined && segment.nextOffset !== nextBase;
+      if (lostTail && recovered !== undefined && recovered.stopReason === undefined) {
+        recovered.stopReason = `segment ends at offset ${segment.nextOffset} but the next one starts at ${nextBase}`;
+      }
+      if ((recovered?.truncatedBytes ?? 0) > 0 || lostTail) {
+        // Everything after a corrupt batch or a hole is unreachable: drop the later segments whole.
         for (const later of baseOffsets.slice(i + 1)) {
           const doomed = Segment.openForRecovery(this.storage, this.dir, later, options);
           report.truncatedBytes += doomed.sizeBytes;
@@ -585,11 +733,22 @@ export class PartitionLog {
       this.#segments.push(Segment.create(this.storage, this.dir, 0, options));
     }
     this.#dropEmptyNonActiveSegments();
+    // Recovered segments before the active one get the time index's closing entry, as at a roll.
+    for (const segment of this.#segments.slice(0, -1)) segment.onBecomeInactive();
+    if (rebuildEpochs) {
+      for (const segment of this.#segments)
+        for (const batch of segment.batchesFrom(0)) this.#reAddEpoch(batch);
+    }
     this.#logStartOffset = this.#segments[0]!.baseOffset;
     this.#highWatermark = this.logEndOffset;
     this.#recoveryPoint = cleanShutdown ? this.logEndOffset : Math.min(recoveryPoint, this.logEndOffset);
     this.epochs.truncateFromEnd(this.logEndOffset);
+    this.epochs.truncateFromStart(this.#logStartOffset);
     return report;
+  }
+
+  #reAddEpoch(batch: BatchLocation): void {
+    if (batch.partitionLeaderEpoch >= 0) this.epochs.assign(batch.partitionLeaderEpoch, batch.baseOffset);
   }
 
   /** Removes leftovers of interrupted work and returns the segment base offsets, ascending. */
@@ -600,7 +759,12 @@ export class PartitionLog {
     for (const { name, isDirectory } of entries) {
       if (isDirectory) continue;
       const path = joinPath(this.dir, name);
-      if (name.endsWith(DELETED_SUFFIX) || name.endsWith(".tmp") || name.endsWith(".cleaned") || name.endsWith(".swap")) {
+      if (
+        name.endsWith(DELETED_SUFFIX) ||
+        name.endsWith(".tmp") ||
+        name.endsWith(".cleaned") ||
+        name.endsWith(".swap")
+      ) {
         this.storage.remove(path);
         continue;
       }
@@ -611,7 +775,8 @@ export class PartitionLog {
       }
       // An index whose log is gone is an orphan: Kafka deletes it too.
       for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
-        if (name.endsWith(suffix) && !names.has(name.slice(0, -suffix.length) + ".log")) this.storage.remove(path);
+        if (name.endsWith(suffix) && !names.has(name.slice(0, -suffix.length) + ".log"))
+          this.storage.remove(path);
       }
     }
     return baseOffsets.sort((a, b) => a - b);
@@ -626,25 +791,28 @@ export class PartitionLog {
     });
   }
 
-  /** Flushes everything and closes the files. The log cannot be used afterwards. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#cancelFlushTimer?.();
-    if (!this.#failure) {
-      this.#activeSegment.onBecomeInactive();
-      await this.flush();
-    }
-    this.#closed = true;
-    for (const segment of this.#segments) segment.close();
-    // Deletions still waiting run now: the files were already renamed and nothing reads them.
-    for (const cancel of this.#pendingDeletes) cancel();
-    this.#pendingDeletes.clear();
-    this.#removeDeletedFiles();
+  /**
+   * Flushes everything and closes the files. The log cannot be used afterwards. Rejects when the
+   * final flush fails (or failed before): the files are closed all the same, and the caller must not
+   * mark the directory cleanly shut down.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
   }
 
-  #removeDeletedFiles(): void {
-    for (const { name } of this.storage.list(this.dir)) {
-      if (name.endsWith(DELETED_SUFFIX)) this.storage.remove(joinPath(this.dir, name));
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#cancelFlushTimer?.();
+    this.#cancelFlushTimer = undefined;
+    try {
+      if (this.#failure) throw this.#failure;
+      this.#activeSegment.onBecomeInactive();
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      for (const segment of this.#segments) segment.close();
+      this.#finishPendingDeletes();
     }
   }
 
@@ -652,7 +820,12 @@ export class PartitionLog {
   closeWithoutFlush(): void {
     this.#closed = true;
     this.#cancelFlushTimer?.();
-    for (const cancel of this.#pendingDeletes) cancel();
+    this.#cancelFlushTimer = undefined;
+    for (const [segment, cancel] of this.#pendingDeletes) {
+      cancel();
+      segment.close();
+    }
+    this.#pendingDeletes.clear();
     for (const segment of this.#segments) segment.close();
   }
 }

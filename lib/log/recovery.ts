@@ -3,17 +3,18 @@
 // the log at the first batch that is torn or corrupt.
 import { isSluiceError } from "../errors.ts";
 import { BATCH_HEADER_BYTES } from "../limits.ts";
-import { ChunkedReader } from "./batch-reader.ts";
+import { type BatchLocation, ChunkedReader } from "./batch-reader.ts";
 import {
   BASE_OFFSET_OFFSET,
   BATCH_LENGTH_OFFSET,
-  computeBatchCrc,
   CRC_OFFSET,
   CURRENT_MAGIC,
+  computeBatchCrc,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD_BYTES,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
   readInt64,
 } from "./record-batch.ts";
 import type { Segment } from "./segment.ts";
@@ -34,7 +35,12 @@ const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 const RECOVERY_BATCH_BYTES_MAX = 256 * 1024 * 1024;
 
 /** Checks one batch in place; returns why it is invalid, or its facts when it is whole and sound. */
-function checkBatchAt(reader: ChunkedReader, position: number, fileEnd: number, nextOffset: number): string | BatchFacts {
+function checkBatchAt(
+  reader: ChunkedReader,
+  position: number,
+  fileEnd: number,
+  nextOffset: number,
+): string | BatchFacts {
   if (fileEnd - position < BATCH_HEADER_BYTES) return `partial batch header at byte ${position}`;
   const head = reader.view(position, BATCH_HEADER_BYTES);
   if (head === undefined) return `partial batch header at byte ${position}`;
@@ -48,13 +54,20 @@ function checkBatchAt(reader: ChunkedReader, position: number, fileEnd: number, 
   if (magic !== CURRENT_MAGIC) return `batch at byte ${position} has magic ${magic}`;
   const batch = reader.view(position, sizeBytes)!;
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  if (view.getUint32(CRC_OFFSET) !== computeBatchCrc(batch)) return `CRC-32C mismatch in batch at byte ${position}`;
+  if (view.getUint32(CRC_OFFSET) !== computeBatchCrc(batch))
+    return `CRC-32C mismatch in batch at byte ${position}`;
   const baseOffset = readInt64(view, BASE_OFFSET_OFFSET);
   const lastOffsetDelta = view.getInt32(LAST_OFFSET_DELTA_OFFSET);
   if (baseOffset < nextOffset || lastOffsetDelta < 0) {
     return `batch at byte ${position} has offsets ${baseOffset}+${lastOffsetDelta}, expected from ${nextOffset}`;
   }
-  return { sizeBytes, baseOffset, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp: readInt64(view, MAX_TIMESTAMP_OFFSET) };
+  return {
+    sizeBytes,
+    baseOffset,
+    lastOffset: baseOffset + lastOffsetDelta,
+    maxTimestamp: readInt64(view, MAX_TIMESTAMP_OFFSET),
+    partitionLeaderEpoch: view.getInt32(PARTITION_LEADER_EPOCH_OFFSET),
+  };
 }
 
 interface BatchFacts {
@@ -62,10 +75,16 @@ interface BatchFacts {
   baseOffset: number;
   lastOffset: number;
   maxTimestamp: number;
+  partitionLeaderEpoch: number;
+}
+
+export interface RecoverOptions {
+  /** Called for every valid batch, in order, so the caller can re-add leader epochs. */
+  onBatch?: (batch: BatchLocation) => void;
 }
 
 /** Recovers one segment in place; the log is truncated after its last valid batch. */
-export function recoverSegment(segment: Segment): SegmentRecovery {
+export function recoverSegment(segment: Segment, options: RecoverOptions = {}): SegmentRecovery {
   segment.offsetIndex.reset();
   segment.timeIndex.reset();
   segment.resetState();
@@ -86,13 +105,20 @@ export function recoverSegment(segment: Segment): SegmentRecovery {
       stopReason = facts;
       break;
     }
-    segment.noteRecoveredBatch({ position, ...facts, magic: CURRENT_MAGIC }, true);
+    const location = { position, ...facts, magic: CURRENT_MAGIC };
+    segment.noteRecoveredBatch(location, true);
+    options.onBatch?.(location);
     position += facts.sizeBytes;
     batches++;
   }
   const truncatedBytes = fileEnd - position;
   if (truncatedBytes > 0) segment.log.truncate(position);
-  const result: SegmentRecovery = { baseOffset: segment.baseOffset, batches, validBytes: position, truncatedBytes };
+  const result: SegmentRecovery = {
+    baseOffset: segment.baseOffset,
+    batches,
+    validBytes: position,
+    truncatedBytes,
+  };
   if (stopReason !== undefined) result.stopReason = stopReason;
   return result;
 }

@@ -1,10 +1,10 @@
 // One segment of a partition: `<20-digit base offset>.log` with its `.index` and `.timeindex`.
 // Batches are appended whole; the indexes gain an entry every `indexIntervalBytes` of log.
 import { assert } from "../assert.ts";
-import { SluiceError } from "../errors.ts";
+import { isSluiceError, SluiceError } from "../errors.ts";
 import { RELATIVE_OFFSET_MAX } from "../limits.ts";
 import { joinPath, type Storage, type StorageFile } from "../storage/storage.ts";
-import { type BatchLocation, walkBatches } from "./batch-reader.ts";
+import { type BatchLocation, type WalkStop, walkBatches } from "./batch-reader.ts";
 import { OffsetIndex } from "./offset-index.ts";
 import { NO_TIMESTAMP } from "./record-batch.ts";
 import { TimeIndex } from "./time-index.ts";
@@ -67,23 +67,32 @@ export class Segment {
   }
 
   /** Opens an existing segment's files without reading them: recovery rebuilds everything. */
-  static openForRecovery(storage: Storage, dir: string, baseOffset: number, options: SegmentOptions): Segment {
+  static openForRecovery(
+    storage: Storage,
+    dir: string,
+    baseOffset: number,
+    options: SegmentOptions,
+  ): Segment {
     return new Segment(storage, dir, baseOffset, options);
   }
 
   /**
-   * Opens an existing segment whose log is trusted (a clean shutdown, or below the recovery point).
-   * Returns the segment and whether its indexes had to be rebuilt.
+   * Opens an existing segment whose log is trusted (a clean shutdown, or below the recovery point)
+   * and loads its indexes. `indexesSane` is false when an index file is missing or fails its sanity
+   * check, or the log does not end where its last batch does: the caller then recovers the segment
+   * (recovery.ts), which checks every batch and rebuilds both indexes, as Kafka does.
    */
-  static open(storage: Storage, dir: string, baseOffset: number, options: SegmentOptions): Segment {
+  static open(
+    storage: Storage,
+    dir: string,
+    baseOffset: number,
+    options: SegmentOptions,
+  ): { segment: Segment; indexesSane: boolean } {
+    const indexesExist = [INDEX_SUFFIX, TIME_INDEX_SUFFIX].every((suffix) =>
+      storage.exists(joinPath(dir, segmentFileName(baseOffset, suffix))),
+    );
     const segment = new Segment(storage, dir, baseOffset, options);
-    if (!segment.offsetIndex.load(segment.sizeBytes)) {
-      segment.rebuildIndexes();
-      return segment;
-    }
-    segment.#loadTail();
-    if (!segment.timeIndex.load(segment.nextOffset)) segment.rebuildIndexes();
-    return segment;
+    return { segment, indexesSane: indexesExist && segment.#loadIndexes() };
   }
 
   path(suffix: string): string {
@@ -98,16 +107,49 @@ export class Segment {
     return this.sizeBytes === 0;
   }
 
-  /** Finds nextOffset and the tail's timestamps by scanning from the last index entry. */
-  #loadTail(): void {
-    const start = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);
+  /** Loads both indexes and the state they imply; false when something does not add up. */
+  #loadIndexes(): boolean {
+    if (!this.offsetIndex.load(this.sizeBytes)) return false;
+    try {
+      if (!this.#loadTail()) return false;
+    } catch (error) {
+      if (isSluiceError(error)) return false; // a header field that does not decode
+      throw error;
+    }
+    if (!this.timeIndex.load(this.nextOffset)) return false;
+    // The time index's last entry covers every batch up to the last offset-index entry (and all of
+    // them once the segment was closed); the tail scan covers the rest. On a tie the index entry is
+    // the earlier occurrence.
     const lastTime = this.timeIndex.lastEntry();
-    if (lastTime) {
+    if (lastTime !== undefined && lastTime.timestamp >= this.maxTimestampSoFar) {
       this.maxTimestampSoFar = lastTime.timestamp;
       this.offsetOfMaxTimestampSoFar = lastTime.offset;
     }
+    return true;
+  }
+
+  /**
+   * Finds nextOffset and the tail's timestamps by walking from the last offset-index entry. False
+   * when that entry does not point at a batch ending at its offset, or the walk does not end
+   * exactly at the end of the file.
+   */
+  #loadTail(): boolean {
+    this.resetState();
+    const last = this.offsetIndex.index.last();
+    let stop: { reason: WalkStop; position: number } | undefined;
+    const walk = walkBatches(this.log, last?.value ?? 0, this.sizeBytes, (reason, position) => {
+      stop = { reason, position };
+    });
+    let first = true;
+    for (const batch of walk) {
+      if (first && last !== undefined && batch.lastOffset !== last.key) return false;
+      if (batch.baseOffset < this.nextOffset || batch.lastOffset < batch.baseOffset) return false;
+      first = false;
+      this.#noteBatch(batch.lastOffset, batch.maxTimestamp);
+    }
+    if (stop?.reason !== "end" || stop.position !== this.sizeBytes) return false;
     this.#readFirstBatchTimestamp();
-    for (const batch of walkBatches(this.log, start.position, this.sizeBytes)) this.#noteBatch(batch);
+    return true;
   }
 
   #readFirstBatchTimestamp(): void {
@@ -117,11 +159,11 @@ export class Segment {
     }
   }
 
-  #noteBatch(batch: BatchLocation): void {
-    this.nextOffset = batch.lastOffset + 1;
-    if (batch.maxTimestamp > this.maxTimestampSoFar) {
-      this.maxTimestampSoFar = batch.maxTimestamp;
-      this.offsetOfMaxTimestampSoFar = batch.lastOffset;
+  #noteBatch(lastOffset: number, maxTimestamp: number): void {
+    this.nextOffset = lastOffset + 1;
+    if (maxTimestamp > this.maxTimestampSoFar) {
+      this.maxTimestampSoFar = maxTimestamp;
+      this.offsetOfMaxTimestampSoFar = lastOffset;
     }
   }
 
@@ -135,7 +177,10 @@ export class Segment {
    * back to where they were, so a failed append leaves nothing behind.
    */
   append(batch: Uint8Array, lastOffset: number, maxTimestamp: number): void {
-    assert(lastOffset >= this.nextOffset, `append of offset ${lastOffset} below nextOffset ${this.nextOffset}`);
+    assert(
+      lastOffset >= this.nextOffset,
+      `append of offset ${lastOffset} below nextOffset ${this.nextOffset}`,
+    );
     const position = this.sizeBytes;
     const indexEntries = this.offsetIndex.index.count;
     const timeEntries = this.timeIndex.index.count;
@@ -143,7 +188,10 @@ export class Segment {
       this.log.append(batch);
       if (this.#bytesSinceLastIndexEntry > this.options.indexIntervalBytes) {
         this.offsetIndex.append(lastOffset, position);
-        this.timeIndex.maybeAppend(Math.max(this.maxTimestampSoFar, maxTimestamp), this.#offsetOfMax(maxTimestamp, lastOffset));
+        this.timeIndex.maybeAppend(
+          Math.max(this.maxTimestampSoFar, maxTimestamp),
+          this.#offsetOfMax(maxTimestamp, lastOffset),
+        );
         this.#bytesSinceLastIndexEntry = 0;
       }
     } catch (error) {
@@ -152,7 +200,7 @@ export class Segment {
     }
     this.#bytesSinceLastIndexEntry += batch.length;
     this.firstBatchTimestamp ??= maxTimestamp;
-    this.#noteBatch({ position, sizeBytes: batch.length, baseOffset: 0, lastOffset, maxTimestamp, magic: 2 });
+    this.#noteBatch(lastOffset, maxTimestamp);
   }
 
   #offsetOfMax(maxTimestamp: number, lastOffset: number): number {
@@ -165,7 +213,8 @@ export class Segment {
       this.offsetIndex.index.truncateToCount(indexEntries);
       this.timeIndex.index.truncateToCount(timeEntries);
     } catch {
-      // The device refuses even a truncate; recovery on the next open cuts the torn tail.
+      // The device refuses even a truncate: the caller sees the size did not go back and takes the
+      // log offline; recovery on the next open cuts the torn tail.
     }
   }
 
@@ -238,7 +287,8 @@ export class Segment {
   /** Recomputes in-memory state from the log, optionally re-adding index entries. */
   rescan(options: { rebuild?: boolean } = {}): void {
     this.resetState();
-    for (const batch of walkBatches(this.log, 0, this.sizeBytes)) this.noteRecoveredBatch(batch, options.rebuild ?? false);
+    for (const batch of walkBatches(this.log, 0, this.sizeBytes))
+      this.noteRecoveredBatch(batch, options.rebuild ?? false);
   }
 
   /** Forgets what is known about the log's contents, as before the first batch. */
@@ -262,12 +312,16 @@ export class Segment {
     }
     this.#bytesSinceLastIndexEntry += batch.sizeBytes;
     this.firstBatchTimestamp ??= batch.maxTimestamp;
-    this.#noteBatch(batch);
+    this.#noteBatch(batch.lastOffset, batch.maxTimestamp);
   }
 
   /** Makes the log and index bytes written so far durable. */
   async flush(): Promise<void> {
-    await Promise.all([this.log.datasync(), this.offsetIndex.index.file.datasync(), this.timeIndex.index.file.datasync()]);
+    await Promise.all([
+      this.log.datasync(),
+      this.offsetIndex.index.file.datasync(),
+      this.timeIndex.index.file.datasync(),
+    ]);
   }
 
   close(): void {
@@ -276,9 +330,11 @@ export class Segment {
     this.timeIndex.index.file.close();
   }
 
-  /** Closes the files and renames them to `.deleted`; the caller removes them later. */
+  /**
+   * Renames the files to `.deleted`, leaving them open so a read already under way can finish; the
+   * caller closes the segment and removes the files later.
+   */
   markDeleted(): string[] {
-    this.close();
     const renamed: string[] = [];
     for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
       const from = this.path(suffix);

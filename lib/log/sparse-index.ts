@@ -11,6 +11,13 @@ export interface IndexLayout {
   read(view: DataView, position: number): { key: number; value: number };
 }
 
+/** What a sane index file may hold: keys from `keyMin`, values within [valueMin, valueMax]. */
+export interface IndexBounds {
+  keyMin: number;
+  valueMin: number;
+  valueMax: number;
+}
+
 export interface IndexEntry {
   key: number;
   value: number;
@@ -49,21 +56,33 @@ export class SparseIndex {
 
   /**
    * Loads the file into memory. Returns false when it fails the sanity check (size not a multiple
-   * of the entry size, keys not strictly increasing, values decreasing or past `valueLimit`), so
-   * the caller rebuilds it.
+   * of the entry size, keys not strictly increasing, values decreasing or outside `bounds`, a field
+   * that does not decode), so the caller rebuilds it.
    */
-  load(valueLimit: number): boolean {
+  load(bounds: IndexBounds): boolean {
     const sizeBytes = this.file.size();
+    this.#count = 0;
     if (sizeBytes % this.layout.entryBytes !== 0) return false;
     const bytes = new Uint8Array(sizeBytes);
     if (this.file.readInto(0, bytes) !== sizeBytes) return false;
     const view = new DataView(bytes.buffer);
-    this.#count = 0;
     for (let position = 0; position < sizeBytes; position += this.layout.entryBytes) {
-      const { key, value } = this.layout.read(view, position);
+      let entry: IndexEntry;
+      try {
+        entry = this.layout.read(view, position);
+      } catch {
+        // An int64 outside the safe range: garbage, so the file is rebuilt rather than trusted.
+        this.#count = 0;
+        return false;
+      }
+      const { key, value } = entry;
       const previous = this.last();
-      if (previous && (key <= previous.key || value < previous.value)) return false;
-      if (value > valueLimit) return false;
+      const ordered = previous === undefined || (key > previous.key && value >= previous.value);
+      const inBounds = key >= bounds.keyMin && value >= bounds.valueMin && value <= bounds.valueMax;
+      if (!ordered || !inBounds) {
+        this.#count = 0;
+        return false;
+      }
       this.#push(key, value);
     }
     return true;
@@ -72,7 +91,10 @@ export class SparseIndex {
   /** Appends an entry; keys must grow strictly. */
   append(key: number, value: number): void {
     const previous = this.last();
-    assert(previous === undefined || key > previous.key, `index key ${key} does not grow past ${previous?.key}`);
+    assert(
+      previous === undefined || key > previous.key,
+      `index key ${key} does not grow past ${previous?.key}`,
+    );
     this.layout.write(this.#entryView, 0, key, value);
     this.file.append(this.#entryBuffer);
     this.#push(key, value);

@@ -42,7 +42,12 @@ export class TimeIndex {
 
   /** Loads from disk; false means the file failed its sanity check and must be rebuilt. */
   load(nextOffset: number): boolean {
-    return this.index.load(nextOffset - 1) && (this.index.last()?.value ?? this.baseOffset) >= this.baseOffset;
+    // Every entry names an offset of this segment; timestamps may be anything a producer sent.
+    return this.index.load({
+      keyMin: Number.MIN_SAFE_INTEGER,
+      valueMin: this.baseOffset,
+      valueMax: nextOffset - 1,
+    });
   }
 
   /** Adds (timestamp, offset) when the timestamp is larger than the last entry's. */

@@ -9,7 +9,11 @@
 import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { SluiceError } from "../errors.ts";
-import { PARTITIONS_PER_TOPIC_MAX, RETENTION_CHECK_INTERVAL_MS_DEFAULT, TOPIC_NAME_LENGTH_MAX } from "../limits.ts";
+import {
+  PARTITIONS_PER_TOPIC_MAX,
+  RETENTION_CHECK_INTERVAL_MS_DEFAULT,
+  TOPIC_NAME_LENGTH_MAX,
+} from "../limits.ts";
 import { PartitionLog, type RecoveryReport, type SegmentInfo } from "../log/partition-log.ts";
 import { FileStorage } from "../storage/file-storage.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
@@ -72,6 +76,11 @@ export interface LogManagerOptions {
   retentionCheckIntervalMs?: number;
   /** How often the recovery-point checkpoint is written (Kafka: 60 s). */
   recoveryCheckpointIntervalMs?: number;
+  /**
+   * Told about failures of background work (retention, checkpoints), which runs on timers with no
+   * caller to throw to; the work is retried at its next interval. Defaults to console.error.
+   */
+  onBackgroundError?: (error: unknown, work: string) => void;
 }
 
 interface Topic {
@@ -100,52 +109,77 @@ export class LogManager {
     const cleanShutdown = storage.exists(markerPath);
     this.recovery = { cleanShutdown, partitions: [] };
     this.#loadTopics(cleanShutdown);
-    // From here on the node is running: a crash must not look like a clean stop.
+    // From here on the node is running: a crash must not look like a clean stop. Writing the
+    // checkpoint next syncs the directory, which makes the marker's removal durable too.
     storage.remove(markerPath);
+    this.writeRecoveryCheckpoint();
     this.#scheduleRetention();
     this.#scheduleRecoveryCheckpoint();
   }
 
   static open(options: LogManagerOptions): LogManager {
-    return new LogManager(options.dataDir, options.storage ?? new FileStorage(), options.clock ?? systemClock, options);
+    return new LogManager(
+      options.dataDir,
+      options.storage ?? new FileStorage(),
+      options.clock ?? systemClock,
+      options,
+    );
   }
 
   // -------------------------------------------------------------------------------------------
   // Topics
 
-  createTopic(name: string, options: { partitions?: number; config?: TopicConfigInput } = {}): TopicDescription {
+  createTopic(
+    name: string,
+    options: { partitions?: number; config?: TopicConfigInput } = {},
+  ): TopicDescription {
     this.#checkOpen();
     validateTopicName(name);
     const partitions = options.partitions ?? 1;
     if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
-      throw new SluiceError("INVALID_PARTITIONS", `partitions must be 1 to ${PARTITIONS_PER_TOPIC_MAX}, not ${partitions}`, {
-        field: "partitions",
-      });
+      throw new SluiceError(
+        "INVALID_PARTITIONS",
+        `partitions must be 1 to ${PARTITIONS_PER_TOPIC_MAX}, not ${partitions}`,
+        {
+          field: "partitions",
+        },
+      );
     }
-    if (this.#topics.has(name)) throw new SluiceError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists`, { field: "name" });
+    if (this.#topics.has(name))
+      throw new SluiceError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists`, { field: "name" });
     const configInput = { ...(options.config ?? {}) } as Record<string, unknown>;
     const config = parseTopicConfig(configInput);
     const topic: Topic = { name, config, configInput, createdMs: this.clock.nowMs(), logs: [] };
-    for (let p = 0; p < partitions; p++) {
-      // A directory left by an earlier topic of the same name that was not fully deleted goes first.
-      this.storage.remove(this.#partitionDir(name, p));
-      topic.logs.push(this.#openLog(topic, p, true).log);
+    try {
+      for (let p = 0; p < partitions; p++) {
+        // A directory left by an earlier topic of the same name that was not fully deleted goes first.
+        this.storage.remove(this.#partitionDir(name, p));
+        topic.logs.push(this.#openLog(topic, p, true).log);
+      }
+      this.#saveTopics([...this.#topics.values(), topic]);
+    } catch (error) {
+      // Not in the metadata, so nothing of it may stay: a full disk must not leave half a topic.
+      this.#removeTopicFiles(topic);
+      throw error;
     }
     this.#topics.set(name, topic);
-    this.#saveTopics();
     return this.describeTopic(name);
   }
 
   deleteTopic(name: string): void {
     this.#checkOpen();
     const topic = this.#topic(name);
-    this.#topics.delete(name);
     // Metadata first: if we crash halfway, the leftover directories belong to no topic and are
-    // removed on the next start.
-    this.#saveTopics();
+    // removed on the next start. If the metadata cannot be written, the topic stays whole.
+    this.#saveTopics([...this.#topics.values()].filter((other) => other !== topic));
+    this.#topics.delete(name);
+    this.#removeTopicFiles(topic);
+  }
+
+  #removeTopicFiles(topic: Topic): void {
     for (const [p, log] of topic.logs.entries()) {
       log.closeWithoutFlush();
-      this.storage.remove(this.#partitionDir(name, p));
+      this.storage.remove(this.#partitionDir(topic.name, p));
     }
   }
 
@@ -159,10 +193,12 @@ export class LogManager {
       else configInput[key] = value;
     }
     const config = parseTopicConfig(configInput);
+    this.#saveTopics(
+      [...this.#topics.values()].map((other) => (other === topic ? { ...topic, configInput } : other)),
+    );
     topic.config = config;
     topic.configInput = configInput;
     for (const log of topic.logs) log.config = toLogConfig(config);
-    this.#saveTopics();
     return this.describeTopic(name);
   }
 
@@ -173,7 +209,7 @@ export class LogManager {
         partitions: topic.logs.length,
         sizeBytes: topic.logs.reduce((sum, log) => sum + log.sizeBytes, 0),
       }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   describeTopic(name: string): TopicDescription {
@@ -219,7 +255,9 @@ export class LogManager {
   #topic(name: string): Topic {
     const topic = this.#topics.get(name);
     if (topic === undefined) {
-      throw new SluiceError("UNKNOWN_TOPIC_OR_PARTITION", `topic "${name}" does not exist`, { field: "topic" });
+      throw new SluiceError("UNKNOWN_TOPIC_OR_PARTITION", `topic "${name}" does not exist`, {
+        field: "topic",
+      });
     }
     return topic;
   }
@@ -231,33 +269,55 @@ export class LogManager {
   // -------------------------------------------------------------------------------------------
   // Background work
 
-  /** Runs retention over every partition once; returns what it deleted. */
+  /**
+   * Runs retention over every partition once; returns what it deleted. A partition whose storage
+   * fails is reported through onBackgroundError and skipped, so the others still get their turn.
+   */
   runRetention(): { deletedSegments: number; deletedBytes: number } {
     let deletedSegments = 0;
     let deletedBytes = 0;
     for (const topic of this.#topics.values()) {
-      for (const log of topic.logs) {
-        const result = log.deleteRetainedSegments();
-        deletedSegments += result.deletedSegments;
-        deletedBytes += result.deletedBytes;
+      for (const [p, log] of topic.logs.entries()) {
+        try {
+          const result = log.deleteRetainedSegments();
+          deletedSegments += result.deletedSegments;
+          deletedBytes += result.deletedBytes;
+        } catch (error) {
+          this.#reportBackgroundError(error, `retention of ${topic.name}-${p}`);
+        }
       }
     }
     return { deletedSegments, deletedBytes };
   }
 
+  #reportBackgroundError(error: unknown, work: string): void {
+    if (this.options.onBackgroundError) this.options.onBackgroundError(error, work);
+    else console.error(`sluice: ${work} failed:`, error);
+  }
+
   #scheduleRetention(): void {
-    this.#every(this.options.retentionCheckIntervalMs ?? RETENTION_CHECK_INTERVAL_MS_DEFAULT, () => this.runRetention());
+    this.#every(
+      this.options.retentionCheckIntervalMs ?? RETENTION_CHECK_INTERVAL_MS_DEFAULT,
+      "retention",
+      () => this.runRetention(),
+    );
   }
 
   #scheduleRecoveryCheckpoint(): void {
-    this.#every(this.options.recoveryCheckpointIntervalMs ?? 60_000, () => this.writeRecoveryCheckpoint());
+    this.#every(this.options.recoveryCheckpointIntervalMs ?? 60_000, "recovery-point checkpoint", () =>
+      this.writeRecoveryCheckpoint(),
+    );
   }
 
-  /** Runs `work` every `intervalMs` on the injected clock until close. */
-  #every(intervalMs: number, work: () => void): void {
+  /** Runs `work` every `intervalMs` on the injected clock until close; a failure does not stop it. */
+  #every(intervalMs: number, name: string, work: () => void): void {
     const tick = () => {
       if (this.#closed) return;
-      work();
+      try {
+        work();
+      } catch (error) {
+        this.#reportBackgroundError(error, name);
+      }
       this.#cancelTimers[index] = this.clock.setTimer(tick, intervalMs);
     };
     const index = this.#cancelTimers.length;
@@ -268,7 +328,8 @@ export class LogManager {
   writeRecoveryCheckpoint(): void {
     const offsets = new Map<string, number>();
     for (const topic of this.#topics.values()) {
-      for (const [p, log] of topic.logs.entries()) offsets.set(partitionKey(topic.name, p), log.recoveryPoint);
+      for (const [p, log] of topic.logs.entries())
+        offsets.set(partitionKey(topic.name, p), log.recoveryPoint);
     }
     writeOffsetCheckpoint(this.storage, joinPath(this.dataDir, RECOVERY_POINT_FILE), offsets);
   }
@@ -278,13 +339,21 @@ export class LogManager {
     await Promise.all([...this.#topics.values()].flatMap((topic) => topic.logs.map((log) => log.flush())));
   }
 
-  /** Flushes and closes every log, then marks the directory as cleanly shut down. */
+  /**
+   * Flushes and closes every log, then marks the directory as cleanly shut down. When a log cannot be
+   * flushed (its storage failed) every log is still closed, but the marker is not written, so the next
+   * start recovers, and the first failure is thrown.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const cancel of this.#cancelTimers) cancel();
-    await Promise.all([...this.#topics.values()].flatMap((topic) => topic.logs.map((log) => log.close())));
+    const closes = await Promise.allSettled(
+      [...this.#topics.values()].flatMap((topic) => topic.logs.map((log) => log.close())),
+    );
     this.writeRecoveryCheckpoint();
+    const failure = closes.find((result) => result.status === "rejected");
+    if (failure) throw failure.reason;
     this.storage.writeFileAtomic(joinPath(this.dataDir, CLEAN_SHUTDOWN_FILE), new Uint8Array(0));
   }
 
@@ -309,10 +378,16 @@ export class LogManager {
   #loadTopics(cleanShutdown: boolean): void {
     const bytes = this.storage.readFile(joinPath(this.dataDir, TOPICS_FILE));
     if (bytes === undefined) return;
-    const parsed = topicsFileSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-    if (!parsed.success) {
-      throw new SluiceError("STORAGE_ERROR", `${TOPICS_FILE} in ${this.dataDir} is malformed: ${parsed.error.message}`);
+    const malformed = (why: string) =>
+      new SluiceError("STORAGE_ERROR", `${TOPICS_FILE} in ${this.dataDir} is malformed: ${why}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes));
+    } catch (error) {
+      throw malformed(error instanceof Error ? error.message : String(error));
     }
+    const parsed = topicsFileSchema.safeParse(json);
+    if (!parsed.success) throw malformed(parsed.error.message);
     const recoveryPoints = readOffsetCheckpoint(this.storage, joinPath(this.dataDir, RECOVERY_POINT_FILE));
     for (const entry of parsed.data.topics) {
       const topic: Topic = {
@@ -339,14 +414,16 @@ export class LogManager {
       const match = /^(.+)-(\d+)$/.exec(name);
       if (!isDirectory || !match) continue;
       const topic = this.#topics.get(match[1]!);
-      if (topic === undefined || Number(match[2]) >= topic.logs.length) this.storage.remove(joinPath(this.dataDir, name));
+      if (topic === undefined || Number(match[2]) >= topic.logs.length)
+        this.storage.remove(joinPath(this.dataDir, name));
     }
   }
 
-  #saveTopics(): void {
+  /** Writes `topics` as the metadata; callers change memory only once this succeeded. */
+  #saveTopics(topics: Array<Pick<Topic, "name" | "logs" | "configInput" | "createdMs">>): void {
     const file = {
       version: METADATA_VERSION,
-      topics: [...this.#topics.values()].map((topic) => ({
+      topics: topics.map((topic) => ({
         name: topic.name,
         partitions: topic.logs.length,
         config: topic.configInput,
@@ -361,7 +438,8 @@ export class LogManager {
 }
 
 export function validateTopicName(name: unknown): asserts name is string {
-  const fail = (why: string) => new SluiceError("INVALID_TOPIC_NAME", `topic name ${JSON.stringify(name)} ${why}`, { field: "name" });
+  const fail = (why: string) =>
+    new SluiceError("INVALID_TOPIC_NAME", `topic name ${JSON.stringify(name)} ${why}`, { field: "name" });
   if (typeof name !== "string" || name.length === 0) throw fail("must be a non-empty string");
   if (name.length > TOPIC_NAME_LENGTH_MAX) throw fail(`is longer than ${TOPIC_NAME_LENGTH_MAX} characters`);
   if (name === "." || name === "..") throw fail("is reserved");

@@ -18,14 +18,21 @@ export function readOffsetCheckpoint(storage: Storage, path: string): PartitionO
   const bytes = storage.readFile(path);
   const offsets: PartitionOffsets = new Map();
   if (bytes === undefined) return offsets;
-  const lines = new TextDecoder().decode(bytes).split("\n").filter((line) => line.length > 0);
+  const lines = new TextDecoder()
+    .decode(bytes)
+    .split("\n")
+    .filter((line) => line.length > 0);
   const malformed = (why: string) => new SluiceError("STORAGE_ERROR", `${path} is malformed: ${why}`);
   if (lines[0] !== String(CHECKPOINT_VERSION)) throw malformed(`unknown version "${lines[0]}"`);
   if (Number(lines[1]) !== lines.length - 2) throw malformed("entry count does not match");
   for (const line of lines.slice(2)) {
     const [topic, partition, offset] = line.split(" ");
     const parsedOffset = Number(offset);
-    if (topic === undefined || !Number.isSafeInteger(Number(partition)) || !Number.isSafeInteger(parsedOffset)) {
+    if (
+      topic === undefined ||
+      !Number.isSafeInteger(Number(partition)) ||
+      !Number.isSafeInteger(parsedOffset)
+    ) {
       throw malformed(`bad line "${line}"`);
     }
     offsets.set(partitionKey(topic, Number(partition)), parsedOffset);

@@ -17,7 +17,13 @@ const NEVER = Number.MAX_SAFE_INTEGER;
 
 function integer(min: number, max: number) {
   return z
-    .union([z.number(), z.string().regex(/^-?\d+$/, "must be an integer").transform(Number)])
+    .union([
+      z.number(),
+      z
+        .string()
+        .regex(/^-?\d+$/, "must be an integer")
+        .transform(Number),
+    ])
     .pipe(z.number().int("must be an integer").min(min).max(max));
 }
 
@@ -47,7 +53,7 @@ export function parseTopicConfig(input: unknown): TopicConfig {
   const result = topicConfigSchema.safeParse(input ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const key = issue.path.join(".") || (issue.code === "unrecognized_keys" ? issue.keys.join(", ") : "config");
+  const key = issue.path.join(".") || (issue.code === "unrecognized_keys" ? issue.keys[0]! : "config");
   const message =
     issue.code === "unrecognized_keys"
       ? `unknown topic config key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
