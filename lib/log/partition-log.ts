@@ -96,6 +96,8 @@ export class PartitionLog {
   #highWatermark = 0;
   #recoveryPoint = 0;
   #unflushedRecords = 0;
+  /** A segment file was created since the last flush, so the directory needs an fsync too. */
+  #directoryDirty = false;
   #cancelFlushTimer: CancelTimer | undefined;
   /** Segments renamed `.deleted` whose files are still open for in-flight reads, with their timers. */
   #pendingDeletes = new Map<Segment, CancelTimer>();
@@ -386,6 +388,7 @@ export class PartitionLog {
     active.onBecomeInactive();
     const segment = Segment.create(this.storage, this.dir, this.logEndOffset, this.#segmentOptions());
     this.#segments.push(segment);
+    this.#directoryDirty = true;
     return segment;
   }
 
@@ -657,8 +660,13 @@ export class PartitionLog {
     const dirty = this.#segments.filter(
       (segment) => segment.nextOffset > this.#recoveryPoint || segment === this.#activeSegment,
     );
+    const syncDirectory = this.#directoryDirty;
+    this.#directoryDirty = false;
     try {
       await Promise.all(dirty.map((segment) => segment.flush()));
+      // Segment files created since the last sync exist after a power loss only once the
+      // directory naming them is synced too.
+      if (syncDirectory) await this.storage.syncDir(this.dir);
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the
       // last good sync can be trusted, so the log stops taking writes until it is reopened.
@@ -731,6 +739,7 @@ export class PartitionLog {
     }
     if (this.#segments.length === 0) {
       this.#segments.push(Segment.create(this.storage, this.dir, 0, options));
+      this.#directoryDirty = true;
     }
     this.#dropEmptyNonActiveSegments();
     // Recovered segments before the active one get the time index's closing entry, as at a roll.

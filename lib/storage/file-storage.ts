@@ -192,6 +192,19 @@ export class FileStorage implements Storage {
     }
   }
 
+  syncDir(dirPath: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.open(dirPath, "r", (openError, fd) => {
+        if (openError) return reject(toStorageError(openError, "open directory", dirPath));
+        fs.fsync(fd, (syncError) => {
+          fs.close(fd, () =>
+            syncError ? reject(toStorageError(syncError, "fsync directory", dirPath)) : resolve(),
+          );
+        });
+      });
+    });
+  }
+
   freeBytes(path: string): number | undefined {
     try {
       const stats = fs.statfsSync(path);

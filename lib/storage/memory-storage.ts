@@ -248,6 +248,11 @@ export class MemoryStorage implements Storage {
     this.rename(tmpPath, path);
   }
 
+  /** Directory entries are durable at once here (see the header), so there is nothing to sync. */
+  syncDir(_dirPath: string): Promise<void> {
+    return Promise.resolve();
+  }
+
   freeBytes(_path: string): number | undefined {
     return this.#device.faults.diskBudgetBytes;
   }

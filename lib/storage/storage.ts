@@ -40,6 +40,11 @@ export interface Storage {
   readFile(path: string): Uint8Array | undefined;
   /** Replaces a file atomically: write a temporary file, fsync it, rename it over, fsync the directory. */
   writeFileAtomic(path: string, bytes: Uint8Array): void;
+  /**
+   * Makes a directory's entries durable (fsync of the directory): a new segment file survives a
+   * power loss only once the directory that names it is synced.
+   */
+  syncDir(dirPath: string): Promise<void>;
   /** Free bytes on the device holding `path`, when the platform can tell. */
   freeBytes(path: string): number | undefined;
   /**

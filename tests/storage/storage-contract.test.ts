@@ -104,6 +104,15 @@ function storageContract(
       expect([...fixture.storage.readFile(path)!]).toEqual([1, 2, 9, 9]);
     });
 
+    test("syncDir makes a new file's directory entry durable", async () => {
+      using fixture = disposable(makeFixture());
+      const dir = join(fixture.root, "segments");
+      fixture.storage.mkdirp(dir);
+      fixture.storage.open(join(dir, "00000000000000000000.log")).close();
+      await fixture.storage.syncDir(dir);
+      expect(fixture.storage.list(dir).map((entry) => entry.name)).toEqual(["00000000000000000000.log"]);
+    });
+
     test("datasync resolves once the bytes are written", async () => {
       using fixture = disposable(makeFixture());
       const file = fixture.storage.open(join(fixture.root, "a.log"));
