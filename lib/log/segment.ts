@@ -263,6 +263,13 @@ export class Segment {
     if (this.maxTimestampSoFar !== NO_TIMESTAMP) {
       this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
     }
+    this.persistIndexes();
+  }
+
+  /** Writes index entries still held in memory (sparse-index.ts batches them). */
+  persistIndexes(): void {
+    this.offsetIndex.index.persist();
+    this.timeIndex.index.persist();
   }
 
   /** Cuts the segment so that `offset` is the next offset; returns the bytes removed. */
@@ -317,6 +324,7 @@ export class Segment {
 
   /** Makes the log and index bytes written so far durable. */
   async flush(): Promise<void> {
+    this.persistIndexes();
     await Promise.all([
       this.log.datasync(),
       this.offsetIndex.index.file.datasync(),
@@ -325,6 +333,11 @@ export class Segment {
   }
 
   close(): void {
+    try {
+      this.persistIndexes();
+    } catch {
+      // Indexes are derived data: one that misses its tail is completed by recovery or a scan.
+    }
     this.log.close();
     this.offsetIndex.index.file.close();
     this.timeIndex.index.file.close();

@@ -48,6 +48,8 @@ describe("OffsetIndex", () => {
     const { storage, index } = freshIndex();
     index.append(1009, 400);
     index.append(1019, 800);
+    expect(storage.sizeOf(PATH)).toBe(0); // held in memory until persisted, like Kafka's mmap
+    index.index.persist();
     const bytes = storage.readFile(PATH)!;
     expect(bytes.length).toBe(16);
     const view = new DataView(bytes.buffer);
@@ -60,6 +62,7 @@ describe("OffsetIndex", () => {
     const { storage, index } = freshIndex();
     index.append(1009, 400);
     index.append(1019, 800);
+    index.index.persist();
     const reloaded = new OffsetIndex(storage.open(PATH), BASE_OFFSET);
     expect(reloaded.load(2000)).toBe(true);
     expect(reloaded.index.count).toBe(2);
@@ -121,6 +124,7 @@ describe("OffsetIndex", () => {
     index.append(1009, 400);
     index.append(1019, 800);
     index.append(1029, 1200);
+    index.index.persist();
     index.truncateToPosition(800);
     expect(index.index.count).toBe(1);
     expect(storage.sizeOf(PATH)).toBe(8);

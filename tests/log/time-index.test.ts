@@ -59,6 +59,7 @@ describe("TimeIndex", () => {
     const { storage, index } = freshIndex();
     const timestamp = 1_700_000_000_123;
     index.maybeAppend(timestamp, 509);
+    index.index.persist();
     const reloaded = new TimeIndex(storage.open(PATH), BASE_OFFSET);
     expect(reloaded.load(510)).toBe(true);
     expect(reloaded.lastEntry()).toEqual({ timestamp, offset: 509 });
@@ -113,6 +114,7 @@ describe("TimeIndex", () => {
     index.maybeAppend(1000, 509);
     index.maybeAppend(2000, 519);
     index.maybeAppend(3000, 529);
+    index.index.persist();
     index.truncateToOffset(519);
     expect(index.lastEntry()).toEqual({ timestamp: 1000, offset: 509 });
     expect(storage.sizeOf(PATH)).toBe(12);
