@@ -16,6 +16,7 @@ function isInstalled() {
 }
 
 if (!isInstalled()) {
-  console.error("sluice: installing pinned dependencies (npm ci) ...");
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  // `npm install`, not `npm ci`: see .ci/run for why; every version is pinned exactly.
+  console.error("sluice: installing pinned dependencies (npm install) ...");
+  execFileSync("npm", ["install", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
 }
