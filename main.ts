@@ -4,8 +4,8 @@ import { loadConfig } from "./lib/config.ts";
 import { isSluiceError } from "./lib/errors.ts";
 import { startHttpServer } from "./lib/platform/http-server.ts";
 import { LogManager } from "./lib/topics/log-manager.ts";
-import { createApp } from "./routes/app.ts";
 import packageJson from "./package.json" with { type: "json" };
+import { createApp } from "./routes/app.ts";
 
 function log(level: string, msg: string, fields: Record<string, unknown> = {}): void {
   console.error(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
@@ -14,7 +14,10 @@ function log(level: string, msg: string, fields: Record<string, unknown> = {}): 
 async function main(): Promise<void> {
   const config = loadConfig(process.argv.slice(2), process.env);
   const startedMs = performance.now();
-  const logs = LogManager.open({ dataDir: config.dataDir, retentionCheckIntervalMs: config.retentionCheckIntervalMs });
+  const logs = LogManager.open({
+    dataDir: config.dataDir,
+    retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+  });
   const recovered = logs.recovery.partitions.filter((p) => p.report.segmentsRecovered.length > 0);
   log("info", "data directory opened", {
     dataDir: config.dataDir,
@@ -23,7 +26,11 @@ async function main(): Promise<void> {
     partitionsRecovered: recovered.length,
     truncatedBytes: recovered.reduce((sum, p) => sum + p.report.truncatedBytes, 0),
   });
-  const server = startHttpServer({ fetch: createApp({ logs }).fetch, port: config.port, hostname: config.host });
+  const server = startHttpServer({
+    fetch: createApp({ logs }).fetch,
+    port: config.port,
+    hostname: config.host,
+  });
   log("info", "sluice ready", {
     version: packageJson.version,
     url: `http://${server.hostname}:${server.port}`,
@@ -45,6 +52,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  log("error", isSluiceError(error) ? error.message : String(error), { code: isSluiceError(error) ? error.code : undefined });
+  log("error", isSluiceError(error) ? error.message : String(error), {
+    code: isSluiceError(error) ? error.code : undefined,
+  });
   process.exit(1);
 });

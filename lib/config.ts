@@ -36,7 +36,8 @@ function parseFlags(argv: string[]): Record<string, string> {
     const key = match && KEYS.find((candidate) => kebab(candidate) === match[1]);
     if (!match || !key) throw new SluiceError("INVALID_CONFIG", `unknown option ${arg}`, { field: arg });
     const value = match[2] ?? argv[++i];
-    if (value === undefined) throw new SluiceError("INVALID_CONFIG", `option ${arg} needs a value`, { field: arg });
+    if (value === undefined)
+      throw new SluiceError("INVALID_CONFIG", `option ${arg} needs a value`, { field: arg });
     values[key] = value;
   }
   return values;
@@ -54,7 +55,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = String(issue.path[0] ?? "config");
-    throw new SluiceError("INVALID_CONFIG", `${key} (--${kebab(key)} / ${envName(key)}): ${issue.message}`, { field: key });
+    throw new SluiceError("INVALID_CONFIG", `${key} (--${kebab(key)} / ${envName(key)}): ${issue.message}`, {
+      field: key,
+    });
   }
   return Object.freeze(result.data);
 }

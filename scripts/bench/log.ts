@@ -11,11 +11,11 @@
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { systemClock } from "../../lib/clock.ts";
 import { PartitionLog } from "../../lib/log/partition-log.ts";
 import { encodeBatch, type RecordInput } from "../../lib/log/record-batch.ts";
 import { FileStorage } from "../../lib/storage/file-storage.ts";
 import { parseTopicConfig, toLogConfig } from "../../lib/topics/topic-config.ts";
-import { systemClock } from "../../lib/clock.ts";
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const TOTAL_BYTES = Number(process.env.TOTAL_MB ?? 256) * 1024 * 1024;
@@ -51,7 +51,13 @@ function makeRecords(count: number, valueBytes: number, random: () => number): R
 
 function openLog(dir: string): PartitionLog {
   const config = toLogConfig(parseTopicConfig({}));
-  return PartitionLog.open({ storage: new FileStorage(), dir, config, clock: systemClock, cleanShutdown: true }).log;
+  return PartitionLog.open({
+    storage: new FileStorage(),
+    dir,
+    config,
+    clock: systemClock,
+    cleanShutdown: true,
+  }).log;
 }
 
 function timeSeconds(work: () => void): number {
@@ -71,10 +77,14 @@ try {
   const random = prng(42);
   // 1 KiB records, as many as fit a 64 KiB batch.
   const kibRecordsPerBatch = Math.floor(BATCH_BYTES / (1024 + 20));
-  const templateBatches = Array.from({ length: 16 }, () => encodeBatch(makeRecords(kibRecordsPerBatch, 1024, random)));
+  const templateBatches = Array.from({ length: 16 }, () =>
+    encodeBatch(makeRecords(kibRecordsPerBatch, 1024, random)),
+  );
   const batchCount = Math.ceil(TOTAL_BYTES / templateBatches[0]!.length);
   // One buffer per batch, as request bodies would be; raw writes and appends read the same memory.
-  const bodies = Array.from({ length: batchCount }, (_, i) => templateBatches[i % templateBatches.length]!.slice());
+  const bodies = Array.from({ length: batchCount }, (_, i) =>
+    templateBatches[i % templateBatches.length]!.slice(),
+  );
   const totalBytes = bodies.reduce((sum, body) => sum + body.length, 0);
   console.log(
     `# ${batchCount} batches of ${kibRecordsPerBatch} x 1 KiB records (${bodies[0]!.length} B each), ${(totalBytes / MB).toFixed(0)} MB per run, 1 warm-up + ${RUNS} runs`,
