@@ -13,6 +13,8 @@ export function errorResponse(error: unknown, c: Context): Response {
   }
   // An assertion failure or anything unexpected is Sluice's fault: say so without leaking internals.
   const internal = error instanceof AssertionError ? "internal invariant violated" : "internal error";
-  console.error(JSON.stringify({ level: "error", msg: internal, error: String(error), stack: (error as Error)?.stack }));
+  console.error(
+    JSON.stringify({ level: "error", msg: internal, error: String(error), stack: (error as Error)?.stack }),
+  );
   return c.json({ error: { code: 9000, name: "INTERNAL", message: internal } }, 500);
 }

@@ -17,7 +17,9 @@ describe("murmur2", () => {
   });
 
   test("agrees with kafkajs's Java-compatible partitioner hash on many keys", () => {
-    const kafkajsMurmur2 = require("kafkajs/src/producer/partitioners/default/murmur2") as (key: Buffer) => number;
+    const kafkajsMurmur2 = require("kafkajs/src/producer/partitioners/default/murmur2") as (
+      key: Buffer,
+    ) => number;
     expect(murmur2(new Uint8Array(0))).toBe(kafkajsMurmur2(Buffer.alloc(0)));
     for (let i = 0; i < 2000; i++) {
       const key = utf8(`key-${i}-${"x".repeat(i % 13)}`);
