@@ -1,0 +1,48 @@
+// A small seeded PRNG (mulberry32), so a crash run that fails can be replayed from its seed.
+
+export class Prng {
+  #state: number;
+
+  constructor(readonly seed: number) {
+    this.#state = seed >>> 0;
+  }
+
+  /** An integer in [0, 2^32). */
+  nextUint32(): number {
+    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
+    let t = this.#state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** A float in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 0x1_0000_0000;
+  }
+
+  /** An integer in [min, max]. */
+  intBetween(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  chance(probability: number): boolean {
+    return this.next() < probability;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+
+  /** Fills `bytes` with random bytes, four per draw. */
+  fill(bytes: Uint8Array): Uint8Array {
+    for (let i = 0; i < bytes.length; i += 4) {
+      let word = this.nextUint32();
+      for (let j = i; j < Math.min(i + 4, bytes.length); j++) {
+        bytes[j] = word & 0xff;
+        word >>>= 8;
+      }
+    }
+    return bytes;
+  }
+}
