@@ -9,6 +9,11 @@ export class GroupCommit {
 
   constructor(readonly sync: () => Promise<void>) {}
 
+  /** The sync running now, if any: whoever closes files must let it finish first. */
+  get running(): Promise<void> | undefined {
+    return this.#running;
+  }
+
   /** How many syncs ran; tests use it to see requests being grouped. */
   get syncCount(): number {
     return this.#syncs;

@@ -599,10 +599,17 @@ export class PartitionLog {
    */
   #deleteSegmentFiles(segment: Segment, delayMs: number): void {
     const renamed = segment.markDeleted();
-    const removeAll = () => {
-      this.#pendingDeletes.delete(segment);
+    const closeAndRemove = () => {
       segment.close();
       for (const path of renamed) this.storage.remove(path);
+    };
+    const removeAll = () => {
+      this.#pendingDeletes.delete(segment);
+      // A group commit in flight may be fsyncing this segment's files: close them once it settles,
+      // or its fdatasync fails with EBADF and takes the whole log offline.
+      const running = this.#groupCommit.running;
+      if (running === undefined) closeAndRemove();
+      else void running.catch(() => undefined).then(closeAndRemove);
     };
     if (delayMs <= 0) removeAll();
     else this.#pendingDeletes.set(segment, this.clock.setTimer(removeAll, delayMs));

@@ -58,8 +58,10 @@ function checkBatchAt(
     return `CRC-32C mismatch in batch at byte ${position}`;
   const baseOffset = readInt64(view, BASE_OFFSET_OFFSET);
   const lastOffsetDelta = view.getInt32(LAST_OFFSET_DELTA_OFFSET);
-  if (baseOffset < nextOffset || lastOffsetDelta < 0) {
-    return `batch at byte ${position} has offsets ${baseOffset}+${lastOffsetDelta}, expected from ${nextOffset}`;
+  // baseOffset is outside the CRC, so a flipped bit there passes every other check. A Sluice log is
+  // never compacted: each batch starts exactly where the one before it ended.
+  if (baseOffset !== nextOffset || lastOffsetDelta < 0) {
+    return `batch at byte ${position} has offsets ${baseOffset}+${lastOffsetDelta}, expected to start at ${nextOffset}`;
   }
   return {
     sizeBytes,

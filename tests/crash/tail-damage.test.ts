@@ -182,10 +182,9 @@ describe("a flipped bit", () => {
     });
   });
 
-  // KNOWN LIB BUG (reported to the lead): recovery.ts checkBatchAt rejects only baseOffset <
-  // nextOffset, so a flip that raises a batch's baseOffset is accepted and opens a gap in the
-  // offsets of a log that is never compacted. Drop `.failing` once it requires baseOffset == nextOffset.
-  test.failing("in the last batch's baseOffset, raising it, drops that batch rather than open a gap", async () => {
+  // baseOffset is outside the CRC: recovery catches a flipped bit there because a batch must start
+  // exactly at the offset where the previous one ended.
+  test("in the last batch's baseOffset, raising it, drops that batch rather than open a gap", async () => {
     const last = lastBatch();
     await expectRecoveryCutsAt((dir) => flipBaseOffsetBit(join(dir, last.file), last, "raise"), {
       keepBatches: batchesOf(DAMAGED).length - 1,
@@ -193,8 +192,7 @@ describe("a flipped bit", () => {
     });
   });
 
-  // KNOWN LIB BUG, as above: today the corrupt batch is kept and the sound batch after it is cut.
-  test.failing("in a middle batch's baseOffset, raising it, truncates from that batch on", async () => {
+  test("in a middle batch's baseOffset, raising it, truncates from that batch on", async () => {
     const active = batchesOf(DAMAGED).filter((batch) => batch.file === lastBatch().file);
     const victim = active[Math.floor(active.length / 2)]!;
     const fileBytes = statSync(fixturePath(DAMAGED, victim.file)).size;

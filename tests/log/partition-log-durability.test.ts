@@ -260,6 +260,22 @@ describe("faults", () => {
     }
   });
 
+  test("retention deleting segments while an fsync is in flight leaves the log writable", async () => {
+    const storage = new GatedSyncStorage();
+    const { log } = memoryLog(
+      { segmentBytes: 1024, retentionBytes: 2048, fileDeleteDelayMs: 0, indexIntervalBytes: 0 },
+      { storage },
+    );
+    for (let i = 0; i < 40; i++) log.appendSync(textBatch(["x".repeat(200)]));
+    const durable = log.append(textBatch(["last"]), { durable: true });
+    await Bun.sleep(0); // the group commit is now waiting in its fdatasync
+    expect(log.deleteRetainedSegments().deletedSegments).toBeGreaterThan(0);
+    storage.releaseSyncs();
+    await durable;
+    expect(log.isOffline).toBe(false);
+    expect(log.appendSync(textBatch(["after"])).baseOffset).toBe(41);
+  });
+
   test("a failed append that cannot be undone takes the log offline until recovery", () => {
     const storage = new SickStorage();
     const fixture = memoryLog({ indexIntervalBytes: 0 }, { storage });
