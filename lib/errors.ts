@@ -23,6 +23,12 @@ export const ERRORS = {
   STORAGE_ERROR: { code: 4001, status: 500, retriable: true, kafkaCode: 56 },
   LOG_CLOSED: { code: 4002, status: 503, retriable: true, kafkaCode: 56 },
   INVALID_CONFIG: { code: 5000, status: 400, retriable: false, kafkaCode: 40 },
+  /** No route for that method and path. */
+  NOT_FOUND: { code: 1001, status: 404, retriable: false, kafkaCode: 42 },
+  /** A request body or record count above the gateway's limits (lib/gateway/limits.ts). */
+  REQUEST_TOO_LARGE: { code: 1002, status: 413, retriable: false, kafkaCode: 10 },
+  /** A body whose Content-Type the route does not take (JSON vs raw RecordBatch bytes). */
+  UNSUPPORTED_MEDIA_TYPE: { code: 1003, status: 415, retriable: false, kafkaCode: 42 },
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

@@ -1,0 +1,88 @@
+// Appends a produce request's batches to a topic's partitions: everything that can be checked is
+// checked for every batch before the first is written, so a rejected request leaves the log as it
+// was; then the appends run without yielding, waiting fetches are woken, and durable requests wait
+// for the fsync.
+import { SluiceError } from "../errors.ts";
+import type { AppendResult, PartitionLog } from "../log/partition-log.ts";
+import type { Gateway } from "./gateway.ts";
+
+/** Kafka's acks: 0 answers without waiting, 1 and "all" after the append (one node is the whole ISR). */
+export type Acks = 0 | 1 | "all";
+
+export interface PendingBatch {
+  partition: number;
+  /** A producer batch (baseOffset 0); the log rewrites it in place, so the caller gives it up. */
+  bytes: Uint8Array;
+  /** Names the batch in errors: batches[2], or records for a JSON produce. */
+  field: string;
+}
+
+export interface AppendBatchesOptions {
+  acks: Acks;
+  /** Answer only after the batches are fsynced (group commit). */
+  durable: boolean;
+}
+
+/** Appends every batch, in order, and returns their results in the same order. */
+export async function appendBatches(
+  gateway: Gateway,
+  topic: string,
+  batches: PendingBatch[],
+  options: AppendBatchesOptions,
+): Promise<AppendResult[]> {
+  const logs = batches.map((batch) => gateway.logs.partition(topic, batch.partition));
+  for (const [i, batch] of batches.entries()) checkFits(logs[i]!, batch);
+  const results: AppendResult[] = [];
+  const touched = new Map<number, PartitionLog>();
+  try {
+    for (const [i, batch] of batches.entries()) {
+      results.push(withField(batch.field, () => logs[i]!.appendSync(batch.bytes)));
+      touched.set(batch.partition, logs[i]!);
+    }
+  } finally {
+    // Even when a later batch failed (a storage error), fetches waiting on the earlier ones wake.
+    for (const partition of touched.keys()) gateway.waiters.notify(topic, partition);
+  }
+  if (options.durable) {
+    const flushes = Promise.all([...touched.values()].map((log) => log.flush()));
+    // acks=0 does not wait; a failed fsync still takes the log offline for the next writer to see.
+    if (options.acks === 0) flushes.catch(() => undefined);
+    else await flushes;
+  }
+  return results;
+}
+
+/**
+ * The size checks the log makes on append (PartitionLog's are private), made for every batch up
+ * front. A topic that recompresses on append may still grow a batch past them; that batch then
+ * fails alone.
+ */
+function checkFits(log: PartitionLog, batch: PendingBatch): void {
+  const sizeBytes = batch.bytes.length;
+  const { maxMessageBytes, segmentBytes } = log.config;
+  const field = batch.field;
+  if (sizeBytes > maxMessageBytes) {
+    throw new SluiceError(
+      "MESSAGE_TOO_LARGE",
+      `${field}: the batch is ${sizeBytes} bytes; this topic's max.message.bytes is ${maxMessageBytes}`,
+      { field },
+    );
+  }
+  if (sizeBytes > segmentBytes) {
+    throw new SluiceError(
+      "RECORD_LIST_TOO_LARGE",
+      `${field}: the batch is ${sizeBytes} bytes, more than this topic's segment.bytes ${segmentBytes}`,
+      { field },
+    );
+  }
+}
+
+/** Runs `action`, naming `field` in any SluiceError it throws that names no field of its own. */
+export function withField<T>(field: string, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    if (!(error instanceof SluiceError) || error.field !== undefined) throw error;
+    throw new SluiceError(error.errorName, `${field}: ${error.message}`, { field, cause: error });
+  }
+}
