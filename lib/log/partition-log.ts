@@ -482,6 +482,14 @@ export class PartitionLog {
     return slice.segment.readBytes(slice.startPosition, slice.endPosition);
   }
 
+  /**
+   * The bytes of a slice read into a caller's buffer when they fit (a view of its start), else into
+   * a new one: a reader that reuses one buffer avoids touching fresh memory on every read.
+   */
+  readSliceInto(slice: LogSlice, buffer: Uint8Array): Uint8Array {
+    return slice.segment.readBytes(slice.startPosition, slice.endPosition, buffer);
+  }
+
   /** The bytes of a slice as a file-backed Blob that an HTTP response sends with sendfile(2). */
   sliceBlob(slice: LogSlice): Blob {
     return this.storage.sliceForSend(slice.segment.log.path, slice.startPosition, slice.endPosition);

@@ -235,9 +235,10 @@ export class Segment {
     return walkBatches(this.log, position, endPosition);
   }
 
-  /** Reads [startPosition, endPosition) of the log into memory. */
-  readBytes(startPosition: number, endPosition: number): Uint8Array {
-    const bytes = new Uint8Array(endPosition - startPosition);
+  /** Reads [startPosition, endPosition) of the log into memory: into `into` when it is large enough. */
+  readBytes(startPosition: number, endPosition: number, into?: Uint8Array): Uint8Array {
+    const length = endPosition - startPosition;
+    const bytes = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
     const read = this.log.readInto(startPosition, bytes);
     if (read !== bytes.length) {
       throw new SluiceError("STORAGE_ERROR", `short read of ${this.path(LOG_SUFFIX)} at ${startPosition}`);

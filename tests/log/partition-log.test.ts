@@ -610,3 +610,20 @@ describe("PartitionLog.truncateTo", () => {
     expect(fixture.log.epochs.entries).toEqual([{ epoch: 1, startOffset: 0 }]);
   });
 });
+
+describe("PartitionLog.readSliceInto", () => {
+  test("reads a slice into the caller's buffer when it fits, else into a new one", () => {
+    const { log } = memoryLog({});
+    for (let i = 0; i < 5; i++) log.appendSync(batch());
+    const { slice } = log.read(0, { maxBytes: 1 << 20 });
+    const expected = log.readSliceBytes(slice!);
+    const roomy = new Uint8Array(expected.length + 100);
+    const intoRoomy = log.readSliceInto(slice!, roomy);
+    expect(intoRoomy.buffer).toBe(roomy.buffer);
+    expect(intoRoomy).toEqual(expected);
+    const small = new Uint8Array(4);
+    const intoNew = log.readSliceInto(slice!, small);
+    expect(intoNew.buffer).not.toBe(small.buffer);
+    expect(intoNew).toEqual(expected);
+  });
+});
