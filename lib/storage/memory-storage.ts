@@ -32,6 +32,7 @@
 // commit shared one sync.
 import { assert } from "../assert.ts";
 import { isSluiceError, SluiceError } from "../errors.ts";
+import { seededRandom } from "../random.ts";
 import { toStorageError } from "./file-storage.ts";
 import type { DirEntry, Storage, StorageFile } from "./storage.ts";
 
@@ -105,7 +106,7 @@ export class MemoryStorage implements Storage {
 
   shortWrites(enabled = true): void {
     this.#device.faults.shortWrites = enabled;
-    this.#device.shortWriteRandom = mulberry32(SHORT_WRITE_SEED);
+    this.#device.shortWriteRandom = seededRandom(SHORT_WRITE_SEED);
   }
 
   clearFaults(): void {
@@ -117,7 +118,7 @@ export class MemoryStorage implements Storage {
   crash(options: CrashOptions = {}): void {
     const tornTailBytes = options.tornTailBytes ?? 0;
     assert(Number.isSafeInteger(tornTailBytes) && tornTailBytes >= 0, `bad tornTailBytes ${tornTailBytes}`);
-    const random = mulberry32(options.seed ?? 0);
+    const random = seededRandom(options.seed ?? 0);
     // Sorted paths, so the same seed tears the same files the same way whatever the creation order.
     for (const [, node] of [...walkFiles(this.#root, "")].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const unsyncedBytes = node.sizeBytes - node.durableBytes;
@@ -299,7 +300,7 @@ class Device {
   readonly stats: MemoryStorageStats = { writeCalls: 0, datasyncCalls: 0 };
   /** Bumped by crash(); handles from an earlier generation belong to the process that died. */
   generation = 0;
-  shortWriteRandom = mulberry32(SHORT_WRITE_SEED);
+  shortWriteRandom = seededRandom(SHORT_WRITE_SEED);
 
   /** Throws unless a handle opened in `generation` may still be used. */
   checkGeneration(generation: number, action: string, path: string): void {
@@ -471,16 +472,4 @@ function errnoError(code: string, message: string): NodeJS.ErrnoException {
 /** The SluiceError FileStorage makes from the same OS error. */
 function posixError(code: string, action: string, path: string): SluiceError {
   return toStorageError(errnoError(code, `${action} '${path}'`), action, path);
-}
-
-/** A small seeded PRNG (mulberry32): uniform in [0, 1), the same sequence for the same seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,19 +1,17 @@
 // A small seeded PRNG (mulberry32), so a crash run that fails can be replayed from its seed.
 
+import { seededUint32 } from "../../lib/random.ts";
+
 export class Prng {
-  #state: number;
+  readonly #next: () => number;
 
   constructor(readonly seed: number) {
-    this.#state = seed >>> 0;
+    this.#next = seededUint32(seed);
   }
 
   /** An integer in [0, 2^32). */
   nextUint32(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.#next();
   }
 
   /** A float in [0, 1). */

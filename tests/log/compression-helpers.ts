@@ -1,20 +1,13 @@
 // What the compression tests share: seeded inputs, hex and base64 fixtures, and a call's outcome by error name.
 import { isSluiceError } from "../../lib/errors.ts";
+import { seededRandom } from "../../lib/random.ts";
 
 export const COMPRESSED_CODECS = ["gzip", "snappy", "lz4", "zstd"] as const;
 export const MIB = 1024 * 1024;
 export const FAST_CHECK_SEED = 0x5111ce;
 
-/** mulberry32: a small seeded PRNG, so every run sees the same bytes. */
-export function prng(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG, so every run sees the same bytes. */
+export const prng = seededRandom;
 
 export function randomBytes(seed: number, length: number): Uint8Array {
   const next = prng(seed);

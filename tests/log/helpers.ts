@@ -16,17 +16,7 @@ import type { Storage } from "../../lib/storage/storage.ts";
 /** Where the clock of every test starts: a fixed wall-clock time, so timestamps repeat. */
 export const START_MS = 1_700_000_000_000;
 
-/** A small seeded PRNG (mulberry32), uniform in [0, 1): the same sequence for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../lib/random.ts";
 
 export interface BatchSpec {
   /** Records in the batch (default 1). */
