@@ -29,6 +29,17 @@ export const ERRORS = {
   REQUEST_TOO_LARGE: { code: 1002, status: 413, retriable: false, kafkaCode: 10 },
   /** A body whose Content-Type the route does not take (JSON vs raw RecordBatch bytes). */
   UNSUPPORTED_MEDIA_TYPE: { code: 1003, status: 415, retriable: false, kafkaCode: 42 },
+  /**
+   * An idempotent producer's batch skips or repeats part of a sequence (not a whole cached batch).
+   * 409: the body is well formed; it conflicts with what the partition already holds from that
+   * producer. Not retriable as is: the producer must resend from the right sequence or bump its epoch.
+   */
+  OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 3007, status: 409, retriable: false, kafkaCode: 45 },
+  /**
+   * A producer epoch below the one the partition (or the id allocator) has seen: a newer instance of
+   * the producer fenced this one. 409 for the same reason; retrying can never succeed.
+   */
+  INVALID_PRODUCER_EPOCH: { code: 3008, status: 409, retriable: false, kafkaCode: 47 },
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

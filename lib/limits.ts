@@ -40,9 +40,47 @@ export const PARTITIONS_PER_TOPIC_MAX = 1024;
 /** How often retention looks for whole segments to delete (Kafka's log.retention.check.interval.ms). */
 export const RETENTION_CHECK_INTERVAL_MS_DEFAULT = 5 * 60 * 1000;
 
+/**
+ * Memory the log cleaner's key → offset map may use per pass (Kafka's log.cleaner.dedupe.buffer.size
+ * is 128 MiB for all its threads; an edge box gets less). A pass whose dirty keys do not fit cleans
+ * up to the last whole segment that did and leaves the rest to the next pass.
+ */
+export const CLEANER_OFFSET_MAP_BYTES_MAX = 32 * 1024 * 1024;
+/** What one map entry costs besides its key bytes: string header, Map slot, the offset. */
+export const CLEANER_OFFSET_MAP_ENTRY_OVERHEAD_BYTES = 64;
+/**
+ * Log bytes the cleaner reads before it yields to the event loop: cleaning runs on the thread that
+ * takes appends, so it works in slices this size and appends wait at most one slice.
+ */
+export const CLEANER_SLICE_BYTES = 1024 * 1024;
+
 /** The one leader epoch a single node stamps, so replication later changes no byte on disk. */
 export const SINGLE_NODE_LEADER_EPOCH = 0;
+
+/**
+ * Kafka's producer.id.expiration.ms (a broker setting there too, so not a topic config here): a
+ * producer whose last batch is older than this is forgotten, and its next batch may carry any sequence.
+ */
+export const PRODUCER_ID_EXPIRATION_MS_DEFAULT = 24 * 60 * 60 * 1000;
+/** Kafka's producer.id.expiration.check.interval.ms: how often idle producers are swept from memory. */
+export const PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = 10 * 60 * 1000;
+/** Kafka's NUM_BATCHES_TO_RETAIN: a retry of any of a producer's last 5 batches is a duplicate. */
+export const PRODUCER_BATCHES_CACHED = 5;
+/** Producer-state snapshots kept per partition: the newest, and one to fall back on if it is damaged. */
+export const PRODUCER_SNAPSHOTS_KEPT = 2;
+/**
+ * Producer ids reserved (and persisted) at a time, so a restart never reissues one and the id file is
+ * not written per request; ids left in a block at a crash are skipped. Kafka's controller hands out
+ * blocks of 1000 too.
+ */
+export const PRODUCER_ID_BLOCK_SIZE = 1000;
+/** Producer epochs are int16; past this an epoch bump hands out a fresh producer id instead. */
+export const PRODUCER_EPOCH_MAX = 32_767;
 
 assert(MAX_MESSAGE_BYTES_DEFAULT <= MAX_MESSAGE_BYTES_MAX, "default batch size above its maximum");
 assert(SEGMENT_BYTES_MIN > BATCH_HEADER_BYTES, "a segment must hold at least one batch header");
 assert(SEGMENT_BYTES_DEFAULT <= SEGMENT_BYTES_MAX, "default segment size must fit int32 positions");
+assert(
+  PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS <= PRODUCER_ID_EXPIRATION_MS_DEFAULT,
+  "sweep at least once per expiry",
+);

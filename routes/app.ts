@@ -2,19 +2,31 @@
 // validate input and call lib/ services.
 import { Hono } from "hono";
 import { SluiceError } from "../lib/errors.ts";
+import { SluiceMetrics } from "../lib/metrics/sluice-metrics.ts";
 import type { LogManager } from "../lib/topics/log-manager.ts";
 import { apiRoutes } from "./api.ts";
+import { docsRoutes } from "./docs.ts";
 import { errorResponse } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
+import { httpMetrics } from "./http-metrics.ts";
+import { metricsRoutes } from "./metrics.ts";
+import { openApiRoutes } from "./openapi.ts";
 
 export interface AppDeps {
   logs: LogManager;
+  /** What the app counts into; its own set when left out. */
+  metrics?: SluiceMetrics;
 }
 
 export function createApp(deps: AppDeps): Hono {
+  const metrics = deps.metrics ?? new SluiceMetrics(deps.logs);
   const app = new Hono();
+  app.use(httpMetrics(metrics));
   app.route("/", healthRoutes(deps));
-  app.route("/api/v1", apiRoutes(deps));
+  app.route("/", metricsRoutes(metrics));
+  app.route("/", docsRoutes(app));
+  app.route("/api/v1", apiRoutes(deps, metrics));
+  app.route("/api/v1", openApiRoutes(app));
   app.notFound((c) =>
     errorResponse(new SluiceError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), c),
   );

@@ -4,7 +4,9 @@ import { Hono } from "hono";
 import { RECORD_BATCH_MEDIA_TYPE } from "../lib/gateway/batch-frames.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
 import { produceBatches } from "../lib/gateway/produce-batches.ts";
+import { produceBatchesAnswer } from "./answers.ts";
 import { produceQuery } from "./produce-query.ts";
+import { APPEND_ERRORS, describeRoute, json } from "./route-docs.ts";
 import { limitBody, paramsOf, partitionParams, queryOf, requireMediaType } from "./validate.ts";
 
 export function batchRoutes(gateway: Gateway): Hono {
@@ -12,7 +14,27 @@ export function batchRoutes(gateway: Gateway): Hono {
 
   app.post(
     "/:topic/partitions/:partition/batches",
-    limitBody(),
+    describeRoute({
+      tag: "Batches",
+      summary: "Produce raw record batches",
+      description:
+        "One or more RecordBatch v2 batches back to back, as a Kafka producer sends them (baseOffset 0). " +
+        "Every batch is validated before the first is appended, so a bad one leaves the log as it was.",
+      body: { content: { [RECORD_BATCH_MEDIA_TYPE]: null } },
+      responses: {
+        200: { description: "Where each batch was appended.", content: json(produceBatchesAnswer) },
+        202: { description: "acks=0: accepted, with nothing said about where the batches went." },
+      },
+      errors: [
+        "UNSUPPORTED_MEDIA_TYPE",
+        "CORRUPT_MESSAGE",
+        "INVALID_RECORD",
+        "UNSUPPORTED_MAGIC",
+        "UNSUPPORTED_COMPRESSION_TYPE",
+        ...APPEND_ERRORS,
+      ],
+    }),
+    limitBody(gateway.metrics),
     paramsOf(partitionParams),
     queryOf(produceQuery),
     async (c) => {

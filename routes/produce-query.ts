@@ -10,7 +10,10 @@ export const produceQuery = z
     acks: z
       .enum(["0", "1", "all", "-1"])
       .default("1")
+      .meta({
+        description: "0 answers at once; 1 and all (-1) after the append (one node is the whole ISR).",
+      })
       .transform((text) => ACKS[text]!),
-    durable: booleanString.default(false),
+    durable: booleanString.default(false).meta({ description: "Answer only once the append is fsynced." }),
   })
   .strict();

@@ -3,7 +3,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Gateway } from "../lib/gateway/gateway.ts";
-import type { TopicConfigInput } from "../lib/topics/topic-config.ts";
+import { PARTITIONS_PER_TOPIC_MAX } from "../lib/limits.ts";
+import { type TopicConfigInput, topicConfigSchema } from "../lib/topics/topic-config.ts";
+import { topicAnswer, topicListAnswer } from "./answers.ts";
+import { describeRoute, JSON_BODY_ERRORS, json, STORAGE_ERRORS } from "./route-docs.ts";
 import { limitBody, paramsOf, parseInput, readJsonBody, topicParams } from "./validate.ts";
 
 const createTopicBody = z
@@ -18,32 +21,122 @@ const createTopicBody = z
 /** null resets a key to its default. */
 const alterConfigBody = z.object({ config: z.record(z.string(), z.unknown()) }).strict();
 
+/** The bodies as documented: the shapes above with the keys the topic config schema then checks. */
+const configDoc = topicConfigSchema.meta({
+  description: "Kafka's topic config keys; values are numbers or numeric strings. Unknown keys are refused.",
+});
+const createTopicDoc = createTopicBody
+  .extend({
+    partitions: createTopicBody.shape.partitions.meta({
+      description: `1 to ${PARTITIONS_PER_TOPIC_MAX}; 1 when left out.`,
+    }),
+    config: configDoc.optional(),
+  })
+  .meta({ examples: [{ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } }] });
+/** A change names only the keys it changes, without defaults, and null puts a key back to its default. */
+const configChangesDoc = z
+  .object(
+    Object.fromEntries(
+      Object.entries(topicConfigSchema.shape).map(([key, value]) => {
+        const withoutDefault = value instanceof z.ZodDefault ? value.unwrap() : value;
+        return [key, withoutDefault.nullable().optional()];
+      }),
+    ),
+  )
+  .strict()
+  .meta({ description: "The keys to change; null resets a key to its default. Unknown keys are refused." });
+const alterConfigDoc = alterConfigBody
+  .extend({ config: configChangesDoc })
+  .meta({ examples: [{ config: { "retention.ms": 3_600_000, "segment.bytes": null } }] });
+
 export function topicRoutes(gateway: Gateway): Hono {
   const { logs } = gateway;
   const app = new Hono();
 
-  app.get("/", (c) => c.json({ topics: logs.listTopics() }));
+  app.get(
+    "/",
+    describeRoute({
+      tag: "Topics",
+      summary: "List topics",
+      responses: { 200: { description: "Every topic, by name.", content: json(topicListAnswer) } },
+    }),
+    (c) => c.json({ topics: logs.listTopics() }),
+  );
 
-  app.post("/", limitBody(), async (c) => {
-    const body = parseInput(createTopicBody, await readJsonBody(c));
-    const config = body.config as TopicConfigInput | undefined;
-    return c.json(logs.createTopic(body.name, { partitions: body.partitions, config }), 201);
-  });
+  app.post(
+    "/",
+    describeRoute({
+      tag: "Topics",
+      summary: "Create a topic",
+      body: { content: json(createTopicDoc) },
+      responses: { 201: { description: "The new topic, described.", content: json(topicAnswer) } },
+      errors: [
+        ...JSON_BODY_ERRORS,
+        "INVALID_TOPIC_NAME",
+        "INVALID_PARTITIONS",
+        "INVALID_CONFIG",
+        "TOPIC_ALREADY_EXISTS",
+        ...STORAGE_ERRORS,
+      ],
+    }),
+    limitBody(gateway.metrics),
+    async (c) => {
+      const body = parseInput(createTopicBody, await readJsonBody(c));
+      const config = body.config as TopicConfigInput | undefined;
+      return c.json(logs.createTopic(body.name, { partitions: body.partitions, config }), 201);
+    },
+  );
 
-  app.get("/:topic", paramsOf(topicParams), (c) => c.json(logs.describeTopic(c.req.valid("param").topic)));
+  app.get(
+    "/:topic",
+    describeRoute({
+      tag: "Topics",
+      summary: "Describe a topic",
+      description:
+        "Per partition: log start and end offsets, high watermark, segments and bytes; and the config.",
+      responses: { 200: { description: "The topic.", content: json(topicAnswer) } },
+      errors: ["UNKNOWN_TOPIC_OR_PARTITION"],
+    }),
+    paramsOf(topicParams),
+    (c) => c.json(logs.describeTopic(c.req.valid("param").topic)),
+  );
 
-  app.patch("/:topic/config", limitBody(), paramsOf(topicParams), async (c) => {
-    const body = parseInput(alterConfigBody, await readJsonBody(c));
-    return c.json(logs.alterTopicConfig(c.req.valid("param").topic, body.config));
-  });
+  app.patch(
+    "/:topic/config",
+    describeRoute({
+      tag: "Topics",
+      summary: "Change a topic's config",
+      body: { content: json(alterConfigDoc) },
+      responses: { 200: { description: "The topic with its new config.", content: json(topicAnswer) } },
+      errors: [...JSON_BODY_ERRORS, "UNKNOWN_TOPIC_OR_PARTITION", "INVALID_CONFIG", ...STORAGE_ERRORS],
+    }),
+    limitBody(gateway.metrics),
+    paramsOf(topicParams),
+    async (c) => {
+      const body = parseInput(alterConfigBody, await readJsonBody(c));
+      return c.json(logs.alterTopicConfig(c.req.valid("param").topic, body.config));
+    },
+  );
 
-  app.delete("/:topic", paramsOf(topicParams), (c) => {
-    const { topic } = c.req.valid("param");
-    logs.deleteTopic(topic);
-    // Long polls on it wake now and answer UNKNOWN_TOPIC_OR_PARTITION rather than wait out their time.
-    gateway.waiters.notifyTopic(topic);
-    return c.body(null, 204);
-  });
+  app.delete(
+    "/:topic",
+    describeRoute({
+      tag: "Topics",
+      summary: "Delete a topic",
+      description: "Its partitions' files are removed at once; fetches waiting on it answer at once.",
+      responses: { 204: { description: "Deleted." } },
+      errors: ["UNKNOWN_TOPIC_OR_PARTITION", ...STORAGE_ERRORS],
+    }),
+    paramsOf(topicParams),
+    (c) => {
+      const { topic } = c.req.valid("param");
+      logs.deleteTopic(topic);
+      // Long polls on it wake now and answer UNKNOWN_TOPIC_OR_PARTITION rather than wait out their time.
+      gateway.waiters.notifyTopic(topic);
+      gateway.metrics.forgetTopic(topic);
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }

@@ -7,6 +7,8 @@ import { z } from "zod";
 import { SluiceError } from "../lib/errors.ts";
 import { REQUEST_BODY_BYTES_MAX } from "../lib/gateway/limits.ts";
 import { decodeText } from "../lib/gateway/payload-format.ts";
+import type { LimitName } from "../lib/metrics/sluice-metrics.ts";
+import { documented } from "./route-docs.ts";
 
 /** Parses `input` with `schema`; the first issue becomes an INVALID_REQUEST naming its field. */
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
@@ -30,12 +32,14 @@ function fieldOf(issue: z.core.$ZodIssue): string {
 
 /** Validates the path params; handlers read them with c.req.valid("param"). */
 export function paramsOf<T extends z.ZodType>(schema: T) {
-  return validator("param", (value): z.output<T> => parseInput(schema, value));
+  const check = validator("param", (value): z.output<T> => parseInput(schema, value));
+  return documented(check, { params: schema, errors: ["INVALID_REQUEST"] });
 }
 
 /** Validates the query string (a repeated key arrives as an array, which the schemas refuse). */
 export function queryOf<T extends z.ZodType>(schema: T) {
-  return validator("query", (value): z.output<T> => parseInput(schema, value));
+  const check = validator("query", (value): z.output<T> => parseInput(schema, value));
+  return documented(check, { query: schema, errors: ["INVALID_REQUEST"] });
 }
 
 /** A decimal integer in a path or query string, within [min, max] (safe integers only). */
@@ -56,19 +60,27 @@ export function integerString(options: { min?: number; max?: number } = {}) {
 /** true or false in a query string. */
 export const booleanString = z.enum(["true", "false"]).transform((text) => text === "true");
 
-export const topicParams = z.object({ topic: z.string().min(1) });
-export const partitionParams = z.object({ topic: z.string().min(1), partition: integerString({ min: 0 }) });
+const topicName = z.string().min(1).meta({ description: "The topic's name." });
+const partitionNumber = integerString({ min: 0 }).meta({ description: "The partition's number, from 0." });
 
-/** Bodies above REQUEST_BODY_BYTES_MAX are refused before they are read (by Content-Length). */
-export function limitBody(maxBytes = REQUEST_BODY_BYTES_MAX) {
-  return bodyLimit({
+export const topicParams = z.object({ topic: topicName });
+export const partitionParams = z.object({ topic: topicName, partition: partitionNumber });
+
+/**
+ * Bodies above REQUEST_BODY_BYTES_MAX are refused before they are read (by Content-Length), each
+ * refusal counted as a hit on the request_body_bytes limit.
+ */
+export function limitBody(limits: { limitHit(limit: LimitName): void }, maxBytes = REQUEST_BODY_BYTES_MAX) {
+  const check = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
+      limits.limitHit("request_body_bytes");
       throw new SluiceError("REQUEST_TOO_LARGE", `the body is larger than ${maxBytes} bytes`, {
         field: "body",
       });
     },
   });
+  return documented(check, { errors: ["REQUEST_TOO_LARGE"] });
 }
 
 /** UNSUPPORTED_MEDIA_TYPE unless the body's Content-Type (parameters aside) is `expected`. */

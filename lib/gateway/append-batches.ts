@@ -4,6 +4,8 @@
 // for the fsync.
 import { SluiceError } from "../errors.ts";
 import type { AppendResult, PartitionLog } from "../log/partition-log.ts";
+import { type ProducerDryRun, producerBatchOf } from "../log/producer-state.ts";
+import { readBatchHeader } from "../log/record-batch.ts";
 import type { Gateway } from "./gateway.ts";
 
 /** Kafka's acks: 0 answers without waiting, 1 and "all" after the append (one node is the whole ISR). */
@@ -32,12 +34,17 @@ export async function appendBatches(
 ): Promise<AppendResult[]> {
   const logs = batches.map((batch) => gateway.logs.partition(topic, batch.partition));
   for (const [i, batch] of batches.entries()) checkFits(logs[i]!, batch);
+  checkProducerSequences(logs, batches, gateway.logs.clock.nowMs());
   const results: AppendResult[] = [];
   const touched = new Map<number, PartitionLog>();
   try {
     for (const [i, batch] of batches.entries()) {
       results.push(withField(batch.field, () => logs[i]!.appendSync(batch.bytes)));
       touched.set(batch.partition, logs[i]!);
+      // A retried duplicate is answered, not appended: it brings nothing in.
+      const { recordCount: records, duplicate } = results.at(-1)!;
+      const bytes = batch.bytes.length;
+      if (!duplicate) gateway.metrics.recordsIn(topic, batch.partition, { records, bytes });
     }
   } finally {
     // Even when a later batch failed (a storage error), fetches waiting on the earlier ones wake.
@@ -74,6 +81,29 @@ function checkFits(log: PartitionLog, batch: PendingBatch): void {
       `${field}: the batch is ${sizeBytes} bytes, more than this topic's segment.bytes ${segmentBytes}`,
       { field },
     );
+  }
+}
+
+/**
+ * The idempotent-producer checks the log makes on append (out of order, fenced epoch), made up front
+ * for every batch in request order on a scratch copy of each partition's producer state: a batch
+ * refused late in a request must not leave the earlier ones written. Duplicates pass; the log answers
+ * them with their original offsets.
+ */
+function checkProducerSequences(logs: PartitionLog[], batches: PendingBatch[], nowMs: number): void {
+  const dryRuns = new Map<PartitionLog, ProducerDryRun>();
+  for (const [i, batch] of batches.entries()) {
+    const log = logs[i]!;
+    withField(batch.field, () => {
+      const producer = producerBatchOf(readBatchHeader(batch.bytes));
+      if (producer === undefined) return;
+      let dryRun = dryRuns.get(log);
+      if (dryRun === undefined) {
+        dryRun = log.producerState.dryRun(nowMs);
+        dryRuns.set(log, dryRun);
+      }
+      dryRun.append(producer);
+    });
   }
 }
 

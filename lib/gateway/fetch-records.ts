@@ -33,17 +33,22 @@ export async function fetchRecords(gateway: Gateway, request: FetchRequest): Pro
   const enough = () => hasEnough(gateway.logs.partition(topic, partition), fetchOffset, request);
   if (request.maxWaitMs > 0 && !enough()) {
     const waitOptions = { isSatisfied: enough, maxWaitMs: request.maxWaitMs };
-    await gateway.waiters.wait(
+    const outcome = await gateway.waiters.wait(
       topic,
       partition,
       request.signal ? { ...waitOptions, signal: request.signal } : waitOptions,
     );
+    if (outcome === "overloaded") gateway.metrics.limitHit("fetch_waiters");
   }
   // Read afresh: while we waited the topic may have gone, or retention may have passed the offset.
   const log = gateway.logs.partition(topic, partition);
   checkOffsetInRange(log, fetchOffset);
   const read = log.read(fetchOffset, { maxBytes: request.maxBytes });
   const nextOffset = read.slice === undefined ? fetchOffset : read.slice.lastOffset + 1;
+  if (read.slice !== undefined) {
+    const bytes = read.slice.endPosition - read.slice.startPosition;
+    gateway.metrics.recordsOut(topic, partition, { records: nextOffset - fetchOffset, bytes });
+  }
   return { log, fetchOffset, read, nextOffset };
 }
 

@@ -19,7 +19,10 @@ export interface ProduceBatchesRequest {
 }
 
 export interface ProduceBatchesResult {
-  batches: Array<Pick<AppendResult, "baseOffset" | "lastOffset" | "recordCount" | "logAppendTime">>;
+  /** `duplicate` marks an idempotent producer's retry: nothing appended, the original's offsets. */
+  batches: Array<
+    Pick<AppendResult, "baseOffset" | "lastOffset" | "recordCount" | "logAppendTime" | "duplicate">
+  >;
   logStartOffset: number;
 }
 
@@ -32,12 +35,11 @@ export async function produceBatches(
   const batches = checkBatches(request.body, request.partition);
   const results = await appendBatches(gateway, request.topic, batches, request);
   return {
-    batches: results.map(({ baseOffset, lastOffset, recordCount, logAppendTime }) => ({
-      baseOffset,
-      lastOffset,
-      recordCount,
-      logAppendTime,
-    })),
+    batches: results.map(({ baseOffset, lastOffset, recordCount, logAppendTime, duplicate }) =>
+      duplicate
+        ? { baseOffset, lastOffset, recordCount, logAppendTime, duplicate }
+        : { baseOffset, lastOffset, recordCount, logAppendTime },
+    ),
     logStartOffset: log.logStartOffset,
   };
 }

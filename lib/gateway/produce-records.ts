@@ -1,6 +1,7 @@
 // JSON produce: records whose keys and values come as JSON, text or base64, placed on partitions as
 // Kafka's default partitioner places them (explicit, else murmur2 of the key bytes, else sticky),
-// and appended as one RecordBatch per partition.
+// and appended as one RecordBatch per partition. An idempotent producer names its id, epoch and each
+// partition's base sequence, and a retry of the same request is answered with the first one's offsets.
 import { SluiceError } from "../errors.ts";
 import { encodeBatch, type RecordHeader, type RecordInput } from "../log/record-batch.ts";
 import { type Acks, appendBatches, type PendingBatch } from "./append-batches.ts";
@@ -21,6 +22,14 @@ export interface ProducedRecord {
   timestamp?: number;
 }
 
+/** An idempotent producer's fields (POST /producers hands out the id and epoch). */
+export interface IdempotentProducer {
+  producerId: number;
+  producerEpoch: number;
+  /** The first sequence of each partition's batch in this request, by partition number. */
+  baseSequences: Record<string, number>;
+}
+
 export interface ProduceRecordsRequest {
   topic: string;
   keyFormat: PayloadFormat;
@@ -28,6 +37,7 @@ export interface ProduceRecordsRequest {
   records: ProducedRecord[];
   acks: Acks;
   durable: boolean;
+  producer?: IdempotentProducer;
 }
 
 export interface PartitionAppend {
@@ -38,6 +48,8 @@ export interface PartitionAppend {
   /** The broker's time under LogAppendTime, else -1 (Kafka's answer). */
   logAppendTime: number;
   logStartOffset: number;
+  /** The batch retried one already in the log: nothing was appended, and these are its offsets. */
+  duplicate?: true;
 }
 
 export interface ProduceRecordsResult {
@@ -70,10 +82,14 @@ export async function produceRecords(
 ): Promise<ProduceRecordsResult> {
   checkRecordCount(request.records.length);
   const groups = groupByPartition(gateway, request);
+  if (request.producer !== undefined) checkSequencesCover(groups, request.producer);
   const nowMs = gateway.logs.clock.nowMs();
   const batches: PendingBatch[] = groups.map((group) => ({
     partition: group.partition,
-    bytes: encodeBatch(group.inputs, { timestampMs: nowMs }),
+    bytes: encodeBatch(group.inputs, {
+      timestampMs: nowMs,
+      ...producerFields(request.producer, group.partition),
+    }),
     field: "records",
   }));
   const results = await appendBatches(gateway, request.topic, batches, request);
@@ -99,7 +115,14 @@ function groupByPartition(gateway: Gateway, request: ProduceRecordsRequest): Par
     let partition = record.partition;
     if (partition !== undefined) checkPartition(topic, partition, partitionCount, i);
     else if (input.key != null) partition = partitionForKey(input.key, partitionCount);
-    else {
+    else if (request.producer !== undefined) {
+      // A retry must land where the first attempt did, and sticky partitioning would move it.
+      throw new SluiceError(
+        "INVALID_REQUEST",
+        `records[${i}].partition: an idempotent produce needs each record's partition or key`,
+        { field: `records[${i}].partition` },
+      );
+    } else {
       partition = gateway.sticky.partition(topic, partitionCount);
       keyless = true;
     }
@@ -114,6 +137,32 @@ function groupByPartition(gateway: Gateway, request: ProduceRecordsRequest): Par
   // A request is one batch per partition: the next request's keyless records move on (KIP-480).
   if (keyless) gateway.sticky.batchDone(topic, partitionCount);
   return [...groups.values()];
+}
+
+/** Each partition written needs its base sequence, and a sequence for a partition not written is a slip. */
+function checkSequencesCover(groups: PartitionGroup[], producer: IdempotentProducer): void {
+  const written = new Set(groups.map((group) => String(group.partition)));
+  const fail = (partition: string, why: string) => {
+    const field = `producer.baseSequences.${partition}`;
+    return new SluiceError("INVALID_REQUEST", `${field}: ${why}`, { field });
+  };
+  for (const partition of written) {
+    if (producer.baseSequences[partition] === undefined) {
+      throw fail(partition, `records go to partition ${partition}, which has no base sequence`);
+    }
+  }
+  for (const partition of Object.keys(producer.baseSequences)) {
+    if (!written.has(partition)) throw fail(partition, `no record goes to partition ${partition}`);
+  }
+}
+
+function producerFields(producer: IdempotentProducer | undefined, partition: number) {
+  if (producer === undefined) return {};
+  return {
+    producerId: producer.producerId,
+    producerEpoch: producer.producerEpoch,
+    baseSequence: producer.baseSequences[String(partition)]!,
+  };
 }
 
 function checkPartition(topic: string, partition: number, partitionCount: number, index: number): void {

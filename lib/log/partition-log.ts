@@ -4,12 +4,21 @@
 import { assert, assertSafeOffset } from "../assert.ts";
 import type { CancelTimer, Clock } from "../clock.ts";
 import { isSluiceError, SluiceError } from "../errors.ts";
-import { SINGLE_NODE_LEADER_EPOCH, UNCOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
+import {
+  PRODUCER_ID_EXPIRATION_MS_DEFAULT,
+  SINGLE_NODE_LEADER_EPOCH,
+  UNCOMPRESSED_BATCH_BYTES_MAX,
+} from "../limits.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import type { BatchLocation } from "./batch-reader.ts";
+import { requireRecordKeys } from "./cleaner-batch.ts";
+import { completeInterruptedSwaps, finishSwap } from "./cleaner-swap.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache } from "./leader-epoch-checkpoint.ts";
-import type { LogConfig } from "./log-config.ts";
+import { deletesOldSegments, isCompacted, type LogConfig } from "./log-config.ts";
+import { ProducerState, producerBatchOf } from "./producer-state.ts";
+import { loadProducerState, type ProducerStateLoad } from "./producer-state-recovery.ts";
+import { writeProducerSnapshot } from "./producer-state-snapshot.ts";
 import {
   compressionOf,
   decodeRecords,
@@ -38,6 +47,11 @@ export interface AppendResult {
   /** Broker time under LogAppendTime, else -1 (Kafka's reply). */
   logAppendTime: number;
   logStartOffset: number;
+  /**
+   * Set when the batch was a producer's retry of a batch already in the log: nothing was appended,
+   * and the offsets are the original batch's (Kafka answers a duplicate with success).
+   */
+  duplicate?: true;
 }
 
 export interface ReadOptions {
@@ -88,6 +102,13 @@ export interface OpenOptions {
   cleanShutdown: boolean;
   /** Offsets below this were fsynced; recovery starts at the segment holding it. */
   recoveryPoint?: number;
+  /**
+   * The log was compacted once, though its topic may no longer be: recovery accepts batches that
+   * start past the previous one's end (a compacted topic's log always may).
+   */
+  wasCompacted?: boolean;
+  /** Kafka's producer.id.expiration.ms; PRODUCER_ID_EXPIRATION_MS_DEFAULT unless a test shortens it. */
+  producerIdExpirationMs?: number;
 }
 
 export class PartitionLog {
@@ -104,24 +125,33 @@ export class PartitionLog {
   #failure: SluiceError | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #wasCompacted = false;
   readonly #groupCommit = new GroupCommit(() => this.#flushToEnd());
   readonly epochs: LeaderEpochCache;
+  /** Idempotent producers' epochs and last batches (producer-state.ts); loaded with the segments. */
+  #producerState: ProducerState;
+  #producerStateLoad: ProducerStateLoad | undefined;
 
   private constructor(
     readonly storage: Storage,
     readonly dir: string,
     public config: LogConfig,
     readonly clock: Clock,
+    readonly producerIdExpirationMs: number,
   ) {
     this.epochs = LeaderEpochCache.load(storage, joinPath(dir, LEADER_EPOCH_CHECKPOINT_FILE));
+    this.#producerState = new ProducerState(producerIdExpirationMs);
   }
 
   /** Opens (or creates) the log in `dir`, recovering its tail after an unclean shutdown. */
   static open(options: OpenOptions): { log: PartitionLog; recovery: RecoveryReport } {
     const { storage, dir, config, clock } = options;
     storage.mkdirp(dir);
-    const log = new PartitionLog(storage, dir, config, clock);
+    const expirationMs = options.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT;
+    const log = new PartitionLog(storage, dir, config, clock, expirationMs);
+    log.#wasCompacted = options.wasCompacted ?? false;
     const recovery = log.#load(options.cleanShutdown, options.recoveryPoint ?? 0);
+    log.#reloadProducerState();
     return { log, recovery };
   }
 
@@ -151,6 +181,16 @@ export class PartitionLog {
 
   get sizeBytes(): number {
     return this.#segments.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+  }
+
+  /** The idempotent producers this partition knows: read it, append through the log. */
+  get producerState(): ProducerState {
+    return this.#producerState;
+  }
+
+  /** How the producer state was last loaded (on open or after a truncation): snapshot and scan. */
+  get producerStateLoad(): ProducerStateLoad | undefined {
+    return this.#producerStateLoad;
   }
 
   describeSegments(): SegmentInfo[] {
@@ -210,6 +250,12 @@ export class PartitionLog {
         `a produced batch must have baseOffset 0, not ${validated.header.baseOffset}`,
       );
     }
+    if (isCompacted(this.config)) requireRecordKeys(batch);
+    const producer = producerBatchOf(validated.header);
+    if (producer !== undefined) {
+      const duplicate = this.#producerState.check(producer, this.clock.nowMs());
+      if (duplicate !== undefined) return this.#duplicateResult(duplicate);
+    }
     const prepared = this.#convert(batch, validated.maxTimestamp);
     // Recompression may have grown the batch: Kafka checks the sizes again on what it will write.
     if (prepared.batch !== batch) this.#checkSize(prepared.batch.length);
@@ -219,6 +265,10 @@ export class PartitionLog {
     const leaderEpoch = options.leaderEpoch ?? SINGLE_NODE_LEADER_EPOCH;
     stampBatch(prepared.batch, baseOffset, leaderEpoch);
     this.#appendStamped(prepared.batch, lastOffset, prepared.maxTimestamp, leaderEpoch, baseOffset);
+    // Only once the bytes are in: a failed append must not make its retry look like a duplicate.
+    if (producer !== undefined) {
+      this.#producerState.record({ ...producer, maxTimestamp: prepared.maxTimestamp }, baseOffset);
+    }
     this.#highWatermark = this.logEndOffset;
     return {
       baseOffset,
@@ -226,6 +276,19 @@ export class PartitionLog {
       recordCount,
       logAppendTime: prepared.logAppendTime,
       logStartOffset: this.#logStartOffset,
+    };
+  }
+
+  /** The answer to a retried batch: the original's offsets, as Kafka gives them. */
+  #duplicateResult(original: { firstOffset: number; lastOffset: number; timestamp: number }): AppendResult {
+    const logAppendTime = this.config.messageTimestampType === "LogAppendTime" ? original.timestamp : -1;
+    return {
+      baseOffset: original.firstOffset,
+      lastOffset: original.lastOffset,
+      recordCount: original.lastOffset - original.firstOffset + 1,
+      logAppendTime,
+      logStartOffset: this.#logStartOffset,
+      duplicate: true,
     };
   }
 
@@ -302,6 +365,9 @@ export class PartitionLog {
       header.partitionLeaderEpoch,
       header.baseOffset,
     );
+    // The leader checked the sequences; a follower mirrors its state so it can take over.
+    const producer = producerBatchOf(header);
+    if (producer !== undefined) this.#producerState.record(producer, header.baseOffset);
     this.#flushInBackgroundWhenDue();
     return {
       baseOffset: header.baseOffset,
@@ -389,7 +455,37 @@ export class PartitionLog {
     const segment = Segment.create(this.storage, this.dir, this.logEndOffset, this.#segmentOptions());
     this.#segments.push(segment);
     this.#directoryDirty = true;
+    // Kafka snapshots producer state at every roll, so an unclean open scans at most one segment.
+    this.#snapshotProducerState();
     return segment;
+  }
+
+  /**
+   * Writes the producer state as of the log end to `<offset>.snapshot`. A failure is not the
+   * append's: the snapshot is derived data, and without it the next open scans further back.
+   */
+  #snapshotProducerState(): void {
+    try {
+      this.#producerState.removeExpired(this.clock.nowMs());
+      writeProducerSnapshot(this.storage, this.dir, this.logEndOffset, this.#producerState.entries());
+    } catch (error) {
+      if (!isSluiceError(error)) throw error;
+    }
+  }
+
+  /** The newest snapshot at or below the log end, then the batch headers after it. */
+  #reloadProducerState(): void {
+    const { state, load } = loadProducerState({
+      storage: this.storage,
+      dir: this.dir,
+      segments: this.#segments,
+      logStartOffset: this.#logStartOffset,
+      logEndOffset: this.logEndOffset,
+      nowMs: this.clock.nowMs(),
+      expirationMs: this.producerIdExpirationMs,
+    });
+    this.#producerState = state;
+    this.#producerStateLoad = load;
   }
 
   #segmentOptions() {
@@ -547,6 +643,8 @@ export class PartitionLog {
     this.#highWatermark = Math.min(this.#highWatermark, this.logEndOffset);
     this.#recoveryPoint = Math.min(this.#recoveryPoint, this.logEndOffset);
     this.epochs.truncateFromEnd(this.logEndOffset);
+    // The cut batches may have moved producers on: start again from a snapshot below the cut.
+    if (removed > 0) this.#reloadProducerState();
     return removed;
   }
 
@@ -559,7 +657,8 @@ export class PartitionLog {
    * alone is past retention) and never data above the high watermark.
    */
   deleteRetainedSegments(): { deletedSegments: number; deletedBytes: number } {
-    if (this.#closed) return { deletedSegments: 0, deletedBytes: 0 };
+    // A compact-only topic keeps its segments: the cleaner, not retention, decides what goes.
+    if (this.#closed || !deletesOldSegments(this.config)) return { deletedSegments: 0, deletedBytes: 0 };
     const now = this.clock.nowMs();
     const { retentionMs, retentionBytes } = this.config;
     let excessBytes = retentionBytes < 0 ? 0 : this.sizeBytes - retentionBytes;
@@ -599,6 +698,45 @@ export class PartitionLog {
     }
     if (deletedSegments > 0) this.epochs.truncateFromStart(this.#logStartOffset);
     return { deletedSegments, deletedBytes };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Compaction (the cleaner, cleaner.ts, calls in here to swap its work in)
+
+  /**
+   * Puts the segment the cleaner committed as `<base>.*.swap` (cleaner-swap.ts) in place of
+   * `replaced`, which must still be consecutive non-active segments of this log starting at that
+   * base: steps 3 and 4 of the swap. Returns the new segment, or undefined when retention, truncation
+   * or a close changed the log meanwhile (then nothing is touched and the caller drops the swap).
+   */
+  replaceSegments(replaced: readonly Segment[]): Segment | undefined {
+    const first = this.#segments.indexOf(replaced[0]!);
+    const intact =
+      !this.#closed &&
+      this.#failure === undefined &&
+      first >= 0 &&
+      first + replaced.length < this.#segments.length &&
+      replaced.every((segment, i) => this.#segments[first + i] === segment);
+    if (!intact) return undefined;
+    const baseOffset = replaced[0]!.baseOffset;
+    const endOffset = replaced.at(-1)!.nextOffset;
+    for (const segment of replaced) this.#deleteSegmentFiles(segment, this.config.fileDeleteDelayMs);
+    finishSwap(this.storage, this.dir, baseOffset);
+    const opened = Segment.open(this.storage, this.dir, baseOffset, this.#segmentOptions());
+    if (!opened.indexesSane) opened.segment.rebuildIndexes();
+    // The cleaner keeps each group's last batch, so the segments stay contiguous.
+    assert(
+      opened.segment.nextOffset === endOffset,
+      `cleaned segment ends at ${opened.segment.nextOffset}, not ${endOffset}`,
+    );
+    this.#segments.splice(first, replaced.length, opened.segment);
+    this.#directoryDirty = true;
+    return opened.segment;
+  }
+
+  /** Closed (or being closed): background work on the log should stop. */
+  get isClosed(): boolean {
+    return this.#closed || this.#closing !== undefined;
   }
 
   /**
@@ -729,7 +867,8 @@ export class PartitionLog {
       if (opened === undefined || !opened.indexesSane) {
         // Missing or insane indexes of a trusted segment: Kafka recovers it whole, which rebuilds them.
         if (opened !== undefined) report.rebuiltIndexes++;
-        recovered = recoverSegment(segment, onBatch ? { onBatch } : {});
+        const allowOffsetGaps = this.#wasCompacted || isCompacted(this.config);
+        recovered = recoverSegment(segment, onBatch ? { onBatch, allowOffsetGaps } : { allowOffsetGaps });
         report.segmentsRecovered.push(recovered);
         report.truncatedBytes += recovered.truncatedBytes;
       }
@@ -777,6 +916,9 @@ export class PartitionLog {
 
   /** Removes leftovers of interrupted work and returns the segment base offsets, ascending. */
   #cleanDirectory(): number[] {
+    // A cleaned segment committed as `.swap` before a crash replaces the segments it was made from;
+    // any other `.swap` or `.cleaned` file is an unfinished clean and goes below.
+    completeInterruptedSwaps(this.storage, this.dir);
     const entries = this.storage.list(this.dir);
     const names = new Set(entries.map((entry) => entry.name));
     const baseOffsets: number[] = [];
@@ -833,6 +975,8 @@ export class PartitionLog {
       if (this.#failure) throw this.#failure;
       this.#activeSegment.onBecomeInactive();
       await this.flush();
+      // As Kafka does at a clean shutdown: the next open then reads no batch header at all.
+      this.#snapshotProducerState();
     } finally {
       this.#closed = true;
       for (const segment of this.#segments) segment.close();

@@ -344,7 +344,11 @@ function readNullableBytes(reader: ByteReader): Uint8Array | null {
   return length === -1 ? null : reader.take(length);
 }
 
-interface RawRecord {
+/** One record as stored: its fields, and where it sits in the records section. */
+export interface RawRecord {
+  /** Byte range of the whole record (length varint included) within the records section. */
+  start: number;
+  end: number;
   timestampDelta: number;
   offsetDelta: number;
   key: Uint8Array | null;
@@ -357,6 +361,7 @@ interface RawRecord {
  * when `decodeHeaders` is set: validation on the append path needs the framing, not the text.
  */
 function readRawRecord(reader: ByteReader, decodeHeaders: boolean): RawRecord {
+  const start = reader.position;
   const bodySize = reader.varint();
   if (bodySize < 0) throw new SluiceError("CORRUPT_MESSAGE", `negative record length ${bodySize}`);
   const bodyEnd = reader.position + bodySize;
@@ -381,7 +386,18 @@ function readRawRecord(reader: ByteReader, decodeHeaders: boolean): RawRecord {
     throw new SluiceError("CORRUPT_MESSAGE", "a record's fields do not add up to its length");
   }
   reader.position = bodyEnd;
-  return { timestampDelta, offsetDelta, key, value, headers };
+  return { start, end: bodyEnd, timestampDelta, offsetDelta, key, value, headers };
+}
+
+/**
+ * The records of a records section with their byte ranges, headers left undecoded: what the log
+ * cleaner needs to copy the records it keeps byte for byte.
+ */
+export function readRawRecords(payload: Uint8Array, recordsCount: number): RawRecord[] {
+  const reader = new ByteReader(payload, 0, payload.length);
+  const records: RawRecord[] = [];
+  for (let i = 0; i < recordsCount; i++) records.push(readRawRecord(reader, false));
+  return records;
 }
 
 /** The records section of a batch, decompressed when needed (bounded by maxUncompressedBytes). */

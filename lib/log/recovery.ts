@@ -2,7 +2,7 @@
 // indexes, walk every batch checking its length, magic and CRC-32C, rebuild the indexes, and cut
 // the log at the first batch that is torn or corrupt.
 import { isSluiceError } from "../errors.ts";
-import { BATCH_HEADER_BYTES } from "../limits.ts";
+import { BATCH_HEADER_BYTES, RELATIVE_OFFSET_MAX } from "../limits.ts";
 import { type BatchLocation, ChunkedReader } from "./batch-reader.ts";
 import {
   BASE_OFFSET_OFFSET,
@@ -34,12 +34,19 @@ const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 /** Largest batch recovery will read whole; anything larger is treated as a corrupt length. */
 const RECOVERY_BATCH_BYTES_MAX = 256 * 1024 * 1024;
 
+/** Where a batch may start: exactly at the segment's next offset, or past it in a compacted log. */
+interface OffsetExpectation {
+  baseOffset: number;
+  nextOffset: number;
+  allowGaps: boolean;
+}
+
 /** Checks one batch in place; returns why it is invalid, or its facts when it is whole and sound. */
 function checkBatchAt(
   reader: ChunkedReader,
   position: number,
   fileEnd: number,
-  nextOffset: number,
+  expected: OffsetExpectation,
 ): string | BatchFacts {
   if (fileEnd - position < BATCH_HEADER_BYTES) return `partial batch header at byte ${position}`;
   const head = reader.view(position, BATCH_HEADER_BYTES);
@@ -58,10 +65,16 @@ function checkBatchAt(
     return `CRC-32C mismatch in batch at byte ${position}`;
   const baseOffset = readInt64(view, BASE_OFFSET_OFFSET);
   const lastOffsetDelta = view.getInt32(LAST_OFFSET_DELTA_OFFSET);
-  // baseOffset is outside the CRC, so a flipped bit there passes every other check. A Sluice log is
-  // never compacted: each batch starts exactly where the one before it ended.
-  if (baseOffset !== nextOffset || lastOffsetDelta < 0) {
-    return `batch at byte ${position} has offsets ${baseOffset}+${lastOffsetDelta}, expected to start at ${nextOffset}`;
+  // baseOffset is outside the CRC, so a flipped bit there passes every other check. Each batch starts
+  // exactly where the one before it ended, unless the log is compacted: the cleaner drops whole
+  // batches, so there a batch may start later, though never before, and never past what a segment's
+  // int32 relative offsets can name.
+  const { nextOffset } = expected;
+  const startsRight = expected.allowGaps ? baseOffset >= nextOffset : baseOffset === nextOffset;
+  const fits = baseOffset + lastOffsetDelta - expected.baseOffset <= RELATIVE_OFFSET_MAX;
+  if (!startsRight || lastOffsetDelta < 0 || !fits) {
+    const where = expected.allowGaps ? "at or after" : "at";
+    return `batch at byte ${position} has offsets ${baseOffset}+${lastOffsetDelta}, expected to start ${where} ${nextOffset}`;
   }
   return {
     sizeBytes,
@@ -83,6 +96,8 @@ interface BatchFacts {
 export interface RecoverOptions {
   /** Called for every valid batch, in order, so the caller can re-add leader epochs. */
   onBatch?: (batch: BatchLocation) => void;
+  /** The log is compacted: a batch may start past the previous one's end (offsets the cleaner removed). */
+  allowOffsetGaps?: boolean;
 }
 
 /** Recovers one segment in place; the log is truncated after its last valid batch. */
@@ -98,7 +113,11 @@ export function recoverSegment(segment: Segment, options: RecoverOptions = {}): 
   while (position < fileEnd) {
     let facts: string | BatchFacts;
     try {
-      facts = checkBatchAt(reader, position, fileEnd, segment.nextOffset);
+      facts = checkBatchAt(reader, position, fileEnd, {
+        baseOffset: segment.baseOffset,
+        nextOffset: segment.nextOffset,
+        allowGaps: options.allowOffsetGaps ?? false,
+      });
     } catch (error) {
       if (!isSluiceError(error)) throw error;
       facts = `${error.message} in batch at byte ${position}`;

@@ -13,6 +13,8 @@ export const LOG_SUFFIX = ".log";
 export const INDEX_SUFFIX = ".index";
 export const TIME_INDEX_SUFFIX = ".timeindex";
 export const DELETED_SUFFIX = ".deleted";
+/** The files of one segment, the log first. */
+export const SEGMENT_FILE_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] as const;
 
 /** Kafka's file name for a segment: the base offset as 20 decimal digits. */
 export function segmentFileName(baseOffset: number, suffix: string): string {
@@ -50,6 +52,8 @@ export class Segment {
     readonly dir: string,
     readonly baseOffset: number,
     readonly options: SegmentOptions,
+    /** Appended to every file name: "" for a live segment, `.cleaned` while the cleaner writes one. */
+    readonly fileSuffix = "",
   ) {
     this.log = storage.open(this.path(LOG_SUFFIX));
     this.offsetIndex = new OffsetIndex(storage.open(this.path(INDEX_SUFFIX)), baseOffset);
@@ -58,8 +62,14 @@ export class Segment {
     this.offsetOfMaxTimestampSoFar = baseOffset;
   }
 
-  static create(storage: Storage, dir: string, baseOffset: number, options: SegmentOptions): Segment {
-    const segment = new Segment(storage, dir, baseOffset, options);
+  static create(
+    storage: Storage,
+    dir: string,
+    baseOffset: number,
+    options: SegmentOptions,
+    fileSuffix = "",
+  ): Segment {
+    const segment = new Segment(storage, dir, baseOffset, options, fileSuffix);
     assert(segment.sizeBytes === 0, `new segment ${segment.path(LOG_SUFFIX)} is not empty`);
     segment.offsetIndex.reset();
     segment.timeIndex.reset();
@@ -96,7 +106,7 @@ export class Segment {
   }
 
   path(suffix: string): string {
-    return joinPath(this.dir, segmentFileName(this.baseOffset, suffix));
+    return joinPath(this.dir, segmentFileName(this.baseOffset, suffix) + this.fileSuffix);
   }
 
   get sizeBytes(): number {
@@ -350,7 +360,7 @@ export class Segment {
    */
   markDeleted(): string[] {
     const renamed: string[] = [];
-    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    for (const suffix of SEGMENT_FILE_SUFFIXES) {
       const from = this.path(suffix);
       if (!this.storage.exists(from)) continue;
       this.storage.rename(from, from + DELETED_SUFFIX);

@@ -1,19 +1,21 @@
 // Owns a data directory: its topics and their partition logs, the topic metadata file, the
-// recovery-point checkpoint, the clean-shutdown marker and the background retention checks.
+// recovery-point checkpoint, the clean-shutdown marker and the background retention and compaction.
 //
 // Layout (a Kafka log dir, plus Sluice's topic metadata):
 //   <dataDir>/topics.json                         topic names, partition counts, configs
 //   <dataDir>/<topic>-<partition>/                one partition log (segments, indexes, epochs)
 //   <dataDir>/recovery-point-offset-checkpoint    offsets below which each log was fsynced
+//   <dataDir>/cleaner-offset-checkpoint           where each compacted log's last cleaning pass ended
 //   <dataDir>/.kafka_cleanshutdown                present only while the node is stopped cleanly
 import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
-import { SluiceError } from "../errors.ts";
+import { isSluiceError, SluiceError } from "../errors.ts";
 import {
   PARTITIONS_PER_TOPIC_MAX,
   RETENTION_CHECK_INTERVAL_MS_DEFAULT,
   TOPIC_NAME_LENGTH_MAX,
 } from "../limits.ts";
+import { cleanLog, needsCleaning } from "../log/cleaner.ts";
 import { PartitionLog, type RecoveryReport, type SegmentInfo } from "../log/partition-log.ts";
 import { FileStorage } from "../storage/file-storage.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
@@ -22,6 +24,7 @@ import { parseTopicConfig, type TopicConfig, type TopicConfigInput, toLogConfig 
 
 export const TOPICS_FILE = "topics.json";
 export const RECOVERY_POINT_FILE = "recovery-point-offset-checkpoint";
+export const CLEANER_CHECKPOINT_FILE = "cleaner-offset-checkpoint";
 export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
 const METADATA_VERSION = 1;
 
@@ -69,6 +72,14 @@ export interface PartitionRecovery {
   report: RecoveryReport;
 }
 
+export interface CleanerRunSummary {
+  /** Partitions a pass ran over. */
+  partitionsCleaned: number;
+  recordsRemoved: number;
+  /** Bytes the swapped-in segments saved. */
+  bytesRemoved: number;
+}
+
 export interface LogManagerOptions {
   dataDir: string;
   storage?: Storage;
@@ -95,6 +106,9 @@ interface Topic {
 export class LogManager {
   readonly #topics = new Map<string, Topic>();
   readonly #cancelTimers: Array<() => void> = [];
+  /** Per partition (partitionKey): where its last cleaning pass ended; kept once a log was compacted. */
+  readonly #cleanerCheckpoints = new Map<string, number>();
+  #cleaning: Promise<CleanerRunSummary> | undefined;
   #closed = false;
   readonly recovery: { cleanShutdown: boolean; partitions: PartitionRecovery[] };
 
@@ -154,7 +168,8 @@ export class LogManager {
       for (let p = 0; p < partitions; p++) {
         // A directory left by an earlier topic of the same name that was not fully deleted goes first.
         this.storage.remove(this.#partitionDir(name, p));
-        topic.logs.push(this.#openLog(topic, p, true).log);
+        this.#cleanerCheckpoints.delete(partitionKey(name, p));
+        topic.logs.push(this.#openLog(topic, p, { cleanShutdown: true }).log);
       }
       this.#saveTopics([...this.#topics.values(), topic]);
     } catch (error) {
@@ -174,6 +189,7 @@ export class LogManager {
     this.#saveTopics([...this.#topics.values()].filter((other) => other !== topic));
     this.#topics.delete(name);
     this.#removeTopicFiles(topic);
+    for (const p of topic.logs.keys()) this.#cleanerCheckpoints.delete(partitionKey(name, p));
   }
 
   #removeTopicFiles(topic: Topic): void {
@@ -299,7 +315,58 @@ export class LogManager {
     this.#every(
       this.options.retentionCheckIntervalMs ?? RETENTION_CHECK_INTERVAL_MS_DEFAULT,
       "retention",
-      () => this.runRetention(),
+      () => {
+        this.runRetention();
+        // Cleaning goes on in the background, a slice at a time; a run still going is not restarted.
+        this.runCleaner().catch((error) => this.#reportBackgroundError(error, "log cleaning"));
+      },
+    );
+  }
+
+  /**
+   * One cleaning pass (lib/log/cleaner.ts) over each compacted partition whose dirty ratio reached its
+   * min.cleanable.dirty.ratio, one partition after another, saving where each pass ended in the
+   * cleaner checkpoint so a restart does not clean everything again. It works in slices, so appends go
+   * on meanwhile; a call while a run is under way joins that run. A partition whose pass fails is
+   * reported through onBackgroundError and retried at the next run.
+   */
+  runCleaner(): Promise<CleanerRunSummary> {
+    this.#cleaning ??= this.#clean().finally(() => {
+      this.#cleaning = undefined;
+    });
+    return this.#cleaning;
+  }
+
+  async #clean(): Promise<CleanerRunSummary> {
+    const summary: CleanerRunSummary = { partitionsCleaned: 0, recordsRemoved: 0, bytesRemoved: 0 };
+    for (const topic of [...this.#topics.values()]) {
+      for (const [p, log] of topic.logs.entries()) {
+        const key = partitionKey(topic.name, p);
+        const checkpoint = this.#cleanerCheckpoints.get(key) ?? 0;
+        if (this.#closed || !needsCleaning(log, checkpoint)) continue;
+        try {
+          const result = await cleanLog(log, { checkpoint, shouldStop: () => this.#closed });
+          if (this.#topics.get(topic.name) !== topic) continue; // deleted while it was being cleaned
+          summary.partitionsCleaned++;
+          summary.recordsRemoved += result.recordsRemoved;
+          summary.bytesRemoved += result.bytesBefore - result.bytesAfter;
+          this.#cleanerCheckpoints.set(key, result.checkpoint);
+          this.#writeCleanerCheckpoint();
+        } catch (error) {
+          // A topic deleted under its pass takes the pass's files with it: nothing went wrong.
+          if (this.#topics.get(topic.name) === topic)
+            this.#reportBackgroundError(error, `cleaning of ${topic.name}-${p}`);
+        }
+      }
+    }
+    return summary;
+  }
+
+  #writeCleanerCheckpoint(): void {
+    writeOffsetCheckpoint(
+      this.storage,
+      joinPath(this.dataDir, CLEANER_CHECKPOINT_FILE),
+      this.#cleanerCheckpoints,
     );
   }
 
@@ -348,6 +415,8 @@ export class LogManager {
     if (this.#closed) return;
     this.#closed = true;
     for (const cancel of this.#cancelTimers) cancel();
+    // A cleaning pass stops at its next slice; its files must not be closed under it.
+    await this.#cleaning?.catch(() => undefined);
     const closes = await Promise.allSettled(
       [...this.#topics.values()].flatMap((topic) => topic.logs.map((log) => log.close())),
     );
@@ -364,14 +433,19 @@ export class LogManager {
     return joinPath(this.dataDir, `${topic}-${partition}`);
   }
 
-  #openLog(topic: Topic, partition: number, cleanShutdown: boolean, recoveryPoint = 0) {
+  #openLog(
+    topic: Topic,
+    partition: number,
+    options: { cleanShutdown: boolean; recoveryPoint?: number; wasCompacted?: boolean },
+  ) {
     return PartitionLog.open({
       storage: this.storage,
       dir: this.#partitionDir(topic.name, partition),
       config: toLogConfig(topic.config),
       clock: this.clock,
-      cleanShutdown,
-      recoveryPoint,
+      cleanShutdown: options.cleanShutdown,
+      recoveryPoint: options.recoveryPoint ?? 0,
+      wasCompacted: options.wasCompacted ?? false,
     });
   }
 
@@ -389,6 +463,7 @@ export class LogManager {
     const parsed = topicsFileSchema.safeParse(json);
     if (!parsed.success) throw malformed(parsed.error.message);
     const recoveryPoints = readOffsetCheckpoint(this.storage, joinPath(this.dataDir, RECOVERY_POINT_FILE));
+    this.#loadCleanerCheckpoint();
     for (const entry of parsed.data.topics) {
       const topic: Topic = {
         name: entry.name,
@@ -398,14 +473,38 @@ export class LogManager {
         logs: [],
       };
       for (let p = 0; p < entry.partitions; p++) {
-        const recoveryPoint = recoveryPoints.get(partitionKey(entry.name, p)) ?? 0;
-        const { log, recovery } = this.#openLog(topic, p, cleanShutdown, recoveryPoint);
+        const key = partitionKey(entry.name, p);
+        const { log, recovery } = this.#openLog(topic, p, {
+          cleanShutdown,
+          recoveryPoint: recoveryPoints.get(key) ?? 0,
+          wasCompacted: this.#cleanerCheckpoints.has(key),
+        });
         topic.logs.push(log);
         this.recovery.partitions.push({ topic: entry.name, partition: p, report: recovery });
       }
       this.#topics.set(entry.name, topic);
     }
     this.#removeOrphanDirectories();
+    for (const key of this.#cleanerCheckpoints.keys()) {
+      const [name, partition] = key.split(" ");
+      if (Number(partition) >= (this.#topics.get(name!)?.logs.length ?? 0))
+        this.#cleanerCheckpoints.delete(key);
+    }
+  }
+
+  /**
+   * The cleaner checkpoint, read before the logs open. Unlike the recovery point it is only a saving:
+   * when it is unreadable every compacted log is simply cleaned again from its start, as in Kafka.
+   */
+  #loadCleanerCheckpoint(): void {
+    try {
+      const path = joinPath(this.dataDir, CLEANER_CHECKPOINT_FILE);
+      for (const [key, offset] of readOffsetCheckpoint(this.storage, path))
+        this.#cleanerCheckpoints.set(key, offset);
+    } catch (error) {
+      if (!isSluiceError(error)) throw error;
+      this.#reportBackgroundError(error, "reading the cleaner checkpoint");
+    }
   }
 
   /** Partition directories of topics that no longer exist (a delete interrupted by a crash). */

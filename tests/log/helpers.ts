@@ -70,6 +70,10 @@ export function logConfig(overrides: Partial<LogConfig> = {}): LogConfig {
     messageTimestampType: "CreateTime",
     compressionType: "producer",
     fileDeleteDelayMs: 0,
+    cleanupPolicy: "delete",
+    minCleanableDirtyRatio: 0.5,
+    deleteRetentionMs: 24 * 60 * 60 * 1000,
+    minCompactionLagMs: 0,
     ...overrides,
   };
 }

@@ -158,6 +158,8 @@ describe("clean open", () => {
       "00000000000000000000.index",
       "00000000000000000000.log",
       "00000000000000000000.timeindex",
+      // Producer state as of the log end, written at the clean close (producer-state-snapshot.ts).
+      "00000000000000000001.snapshot",
       "leader-epoch-checkpoint",
     ]);
   });

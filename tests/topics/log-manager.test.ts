@@ -135,7 +135,7 @@ describe("topics", () => {
       [{ "segment.bytes": "lots" }, "config.segment.bytes"],
       [{ "retention.ms": -2 }, "config.retention.ms"],
       [{ "max.message.bytes": 1.5 }, "config.max.message.bytes"],
-      [{ "cleanup.policy": "compact" }, "config.cleanup.policy"],
+      [{ "cleanup.policy": "compact,archive" }, "config.cleanup.policy"],
       [{ "compression.type": "brotli" }, "config.compression.type"],
       [{ "message.timestamp.type": "WallClock" }, "config.message.timestamp.type"],
       [{ "flush.messages": 0 }, "config.flush.messages"],
