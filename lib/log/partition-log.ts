@@ -586,8 +586,14 @@ export class PartitionLog {
     return slice.segment.readBytes(slice.startPosition, slice.endPosition, buffer);
   }
 
-  /** The bytes of a slice as a file-backed Blob that an HTTP response sends with sendfile(2). */
+  /**
+   * The bytes of a slice as a Blob for an HTTP response. Normally file-backed, so Bun sends it with
+   * sendfile(2); the file is opened by path when the send starts. A compacted log's cleaner swaps a
+   * new file in under the same path, so there the bytes are copied now rather than risk sending
+   * another file's. (Retention only renames paths away: such a send fails, it never lies.)
+   */
   sliceBlob(slice: LogSlice): Blob {
+    if (this.#wasCompacted || isCompacted(this.config)) return new Blob([this.readSliceBytes(slice)]);
     return this.storage.sliceForSend(slice.segment.log.path, slice.startPosition, slice.endPosition);
   }
 
@@ -731,6 +737,7 @@ export class PartitionLog {
     );
     this.#segments.splice(first, replaced.length, opened.segment);
     this.#directoryDirty = true;
+    this.#wasCompacted = true;
     return opened.segment;
   }
 

@@ -39,9 +39,28 @@ export function put(
   return log.appendSync(batch);
 }
 
-/** Appends each put as a batch of its own. */
-export function putEach(log: PartitionLog, puts: Put[]): void {
-  for (const entry of puts) put(log, [entry]);
+/** "a=1 b=2 a=-" as puts: key=value pairs apart by spaces, `-` for a tombstone. */
+export function parsePuts(text: string): Put[] {
+  return text
+    .split(" ")
+    .filter((pair) => pair.length > 0)
+    .map((pair) => {
+      const [key, value] = pair.split("=") as [string, string];
+      return [key, value === "-" ? null : value];
+    });
+}
+
+/** Appends each put (an array, or text as parsePuts reads it) as a batch of its own. */
+export function putEach(log: PartitionLog, puts: Put[] | string): void {
+  for (const entry of typeof puts === "string" ? parsePuts(puts) : puts) put(log, [entry]);
+}
+
+/** Appends each text's puts (see parsePuts) and rolls after each: one closed segment per text. */
+export function rolled(log: PartitionLog, ...segments: string[]): void {
+  for (const puts of segments) {
+    putEach(log, puts);
+    log.roll();
+  }
 }
 
 /** A cleaning pass that does not wait between slices. */

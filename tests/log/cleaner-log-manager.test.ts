@@ -122,6 +122,21 @@ describe("LogManager", () => {
     await reopened.manager.close();
   });
 
+  test("a binary-fetch Blob taken before a cleaning still holds the bytes that were read", async () => {
+    using dir = tempDir();
+    const { manager } = openManager(dir.path);
+    manager.createTopic("offsets", { config: { "cleanup.policy": "compact", "segment.bytes": 1024 } });
+    const log = manager.partition("offsets", 0);
+    for (let i = 0; i < 80; i++) put(log, [[`group-${i % 5}`, `offset-${i}`]]);
+    const { slice } = log.read(0, { maxBytes: 1 << 20 });
+    const expected = log.readSliceBytes(slice!);
+    const blob = log.sliceBlob(slice!);
+    expect((await manager.runCleaner()).partitionsCleaned).toBe(1);
+    // The cleaner swapped a new file in under the segment's path; the Blob must not follow it.
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(expected);
+    await manager.close();
+  });
+
   test("a compacted log recovered after a crash keeps its cleaned records", async () => {
     using dir = tempDir();
     const { manager } = openManager(dir.path);

@@ -8,7 +8,7 @@ import { PartitionLog } from "../../lib/log/partition-log.ts";
 import { segmentFileName } from "../../lib/log/segment.ts";
 import { MemoryStorage } from "../../lib/storage/memory-storage.ts";
 import { joinPath } from "../../lib/storage/storage.ts";
-import { clean, contents, putEach } from "./cleaner-helpers.ts";
+import { clean, contents, putEach, rolled } from "./cleaner-helpers.ts";
 import { fileNames, LOG_DIR, logConfig, memoryLog, START_MS } from "./helpers.ts";
 
 const COMPACT = { cleanupPolicy: "compact" } as const;
@@ -17,22 +17,8 @@ const COMPACT = { cleanupPolicy: "compact" } as const;
 function threeSegments(storage = new MemoryStorage()) {
   const fixture = memoryLog(COMPACT, { storage, clock: new ManualClock(START_MS) });
   const { log } = fixture;
-  putEach(log, [
-    ["a", "1"],
-    ["b", "1"],
-  ]);
-  log.roll();
-  putEach(log, [
-    ["a", "2"],
-    ["c", "1"],
-  ]);
-  log.roll();
-  putEach(log, [
-    ["b", "2"],
-    ["a", "3"],
-  ]);
-  log.roll();
-  putEach(log, [["d", "1"]]);
+  rolled(log, "a=1 b=1", "a=2 c=1", "b=2 a=3");
+  putEach(log, "d=1");
   return fixture;
 }
 

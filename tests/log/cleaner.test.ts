@@ -9,7 +9,7 @@ import {
   readBatchHeader,
   utf8,
 } from "../../lib/log/record-batch.ts";
-import { clean, compactedLog, contents, put, putEach } from "./cleaner-helpers.ts";
+import { clean, compactedLog, contents, put, putEach, rolled } from "./cleaner-helpers.ts";
 import {
   batch,
   expectSluiceError,
@@ -33,15 +33,7 @@ function batchHeaders(log: ReturnType<typeof compactedLog>["log"]) {
 describe("what a pass keeps", () => {
   test("the latest value of each key survives and the older ones vanish", async () => {
     const { log } = compactedLog();
-    putEach(log, [
-      ["a", "1"],
-      ["b", "1"],
-      ["a", "2"],
-      ["c", "1"],
-      ["b", "2"],
-      ["a", "3"],
-    ]);
-    log.roll();
+    rolled(log, "a=1 b=1 a=2 c=1 b=2 a=3");
     const result = await clean(log);
     expect(contents(log)).toEqual([
       [3, "c", "1"],
@@ -54,13 +46,7 @@ describe("what a pass keeps", () => {
 
   test("survivors keep their offsets, and a read at an offset compacted away continues at the next one", async () => {
     const { log } = compactedLog();
-    putEach(log, [
-      ["a", "1"],
-      ["a", "2"],
-      ["b", "1"],
-      ["a", "3"],
-    ]);
-    log.roll();
+    rolled(log, "a=1 a=2 b=1 a=3");
     await clean(log);
     expect(log.logStartOffset).toBe(0);
     expect(log.logEndOffset).toBe(4);
@@ -84,8 +70,7 @@ describe("what a pass keeps", () => {
       ["b", "2"],
       ["c", "1"],
     ]);
-    put(log, [["c", "2"]]);
-    log.roll();
+    rolled(log, "c=2");
     await clean(log);
     expect(contents(log)).toEqual([
       [2, "a", "2"],
@@ -133,8 +118,7 @@ describe("what a pass keeps", () => {
       ],
       { producerId: 42, baseSequence: 0 },
     );
-    put(log, [["a", "2"]]);
-    log.roll();
+    rolled(log, "a=2");
     await clean(log);
     expect(batchHeaders(log)[0]).toMatchObject({
       baseOffset: 0,
@@ -158,8 +142,7 @@ describe("what a pass keeps", () => {
         ["c", "1", START_MS + 3 * SECOND_MS],
       ]),
     );
-    put(log, [["b", "3"]]);
-    log.roll();
+    rolled(log, "b=3");
     await clean(log);
     const rebuilt = batchHeaders(log).find((header) => header.baseOffset === 2);
     expect(rebuilt).toMatchObject({ recordsCount: 1, maxTimestamp: START_MS + 3 * SECOND_MS });
@@ -184,8 +167,7 @@ describe("what a pass keeps", () => {
 
   test("an empty batch left at a segment's end goes once a later pass merges that segment", async () => {
     const log = await cleanedSegmentEndingEmpty();
-    putEach(log, [["c", "1"]]);
-    log.roll();
+    rolled(log, "c=1");
     log.config = { ...log.config, segmentBytes: 1024 * 1024 };
     await clean(log, 4);
     expect(log.segments.map((segment) => [segment.baseOffset, segment.nextOffset])).toEqual([
@@ -203,8 +185,7 @@ describe("what a pass keeps", () => {
     const { log } = compactedLog();
     put(log, [["a", "1"]], { producerId: 7, baseSequence: 0 });
     put(log, [["a", "2"]], { producerId: 8, baseSequence: 0 });
-    put(log, [["b", "1"]]);
-    log.roll();
+    rolled(log, "b=1");
     await clean(log);
     expect(batchHeaders(log).map((header) => [header.producerId, header.recordsCount])).toEqual([
       [7, 0],
@@ -215,13 +196,7 @@ describe("what a pass keeps", () => {
 
   test("small segments are merged into one when a pass rewrites them", async () => {
     const { log } = compactedLog();
-    for (let i = 0; i < 4; i++) {
-      putEach(log, [
-        ["k", String(i)],
-        [`x${i}`, "x"],
-      ]);
-      log.roll();
-    }
+    for (let i = 0; i < 4; i++) rolled(log, `k=${i} x${i}=x`);
     const result = await clean(log);
     expect(result.segmentsCleaned).toBe(4);
     expect(log.segments.map((segment) => [segment.baseOffset, segment.nextOffset])).toEqual([
@@ -235,18 +210,7 @@ describe("what a pass keeps", () => {
 describe("bounded memory", () => {
   test("a pass whose keys overflow the map stops at a segment boundary and the next pass goes on", async () => {
     const { log } = compactedLog();
-    putEach(log, [
-      ["a", "1"],
-      ["a", "2"],
-    ]);
-    log.roll();
-    putEach(log, [
-      ["b", "1"],
-      ["b", "2"],
-    ]);
-    log.roll();
-    putEach(log, [["c", "1"]]);
-    log.roll();
+    rolled(log, "a=1 a=2", "b=1 b=2", "c=1");
     const first = await clean(log, 0, { offsetMapBytesMax: 1 });
     expect(first.checkpoint).toBe(2);
     expect(contents(log).map(([offset]) => offset)).toEqual([1, 2, 3, 4]);
@@ -259,26 +223,19 @@ describe("bounded memory", () => {
 describe("tombstones", () => {
   test("a tombstone stays until delete.retention.ms after its segment's newest record, then goes", async () => {
     const { log, clock } = compactedLog({ deleteRetentionMs: 10 * SECOND_MS });
-    putEach(log, [
-      ["a", "1"],
-      ["b", "1"],
-      ["a", null],
-    ]);
-    log.roll();
+    rolled(log, "a=1 b=1 a=-");
     let result = await clean(log);
     expect(contents(log)).toEqual([
       [1, "b", "1"],
       [2, "a", null],
     ]);
     clock.advance(10 * SECOND_MS);
-    put(log, [["c", "1"]]);
-    log.roll();
+    rolled(log, "c=1");
     result = await clean(log, result.checkpoint);
     expect(contents(log).map(([offset]) => offset)).toEqual([1, 2, 3]);
     // The tombstone now shares a segment with c, ten seconds younger: its horizon moved with it.
     clock.advance(10 * SECOND_MS + 1);
-    put(log, [["d", "1"]]);
-    log.roll();
+    rolled(log, "d=1");
     await clean(log, result.checkpoint);
     expect(contents(log)).toEqual([
       [1, "b", "1"],
@@ -289,12 +246,7 @@ describe("tombstones", () => {
 
   test("a tombstone already past its horizon goes in the pass that removes its key's older values", async () => {
     const { log, clock } = compactedLog({ deleteRetentionMs: SECOND_MS });
-    putEach(log, [
-      ["a", "1"],
-      ["a", null],
-      ["b", "1"],
-    ]);
-    log.roll();
+    rolled(log, "a=1 a=- b=1");
     clock.advance(2 * SECOND_MS);
     await clean(log);
     expect(contents(log)).toEqual([[2, "b", "1"]]);
@@ -304,25 +256,18 @@ describe("tombstones", () => {
 describe("what a pass leaves alone", () => {
   test("the active segment is never cleaned, nor do its records supersede anything", async () => {
     const { log } = compactedLog();
-    putEach(log, [
-      ["a", "1"],
-      ["a", "2"],
-    ]);
+    putEach(log, "a=1 a=2");
     const before = contents(log);
     expect(await clean(log)).toMatchObject({ groupsCleaned: 0, checkpoint: 0 });
     log.roll();
-    putEach(log, [["a", "3"]]);
+    putEach(log, "a=3");
     await clean(log);
     expect(contents(log)).toEqual([before[1]!, [2, "a", "3"]]);
   });
 
   test("segments younger than min.compaction.lag.ms stay dirty until they are old enough", async () => {
     const { log, clock } = compactedLog({ minCompactionLagMs: 60 * SECOND_MS });
-    putEach(log, [
-      ["a", "1"],
-      ["a", "2"],
-    ]);
-    log.roll();
+    rolled(log, "a=1 a=2");
     expect(cleanableRange(log, 0)).toMatchObject({ firstUncleanableOffset: 0, dirtyBytes: 0 });
     expect(await clean(log)).toMatchObject({ groupsCleaned: 0 });
     clock.advance(60 * SECOND_MS + 1);
@@ -333,17 +278,11 @@ describe("what a pass leaves alone", () => {
 
   test("a pass runs only once the dirty share of the log reaches min.cleanable.dirty.ratio", async () => {
     const { log } = compactedLog({ minCleanableDirtyRatio: 0.5 });
-    putEach(log, [
-      ["a", "1"],
-      ["b", "1"],
-      ["c", "1"],
-    ]);
-    log.roll();
+    rolled(log, "a=1 b=1 c=1");
     expect(needsCleaning(log, 0)).toBe(true);
     const { checkpoint } = await clean(log);
     expect(needsCleaning(log, checkpoint)).toBe(false);
-    putEach(log, [["a", "2"]]);
-    log.roll();
+    rolled(log, "a=2");
     const range = cleanableRange(log, checkpoint);
     expect(range.dirtyRatio).toBeCloseTo(1 / 4, 2);
     expect(needsCleaning(log, checkpoint)).toBe(false);
@@ -361,9 +300,8 @@ describe("what a pass leaves alone", () => {
 
   test("retention deletes no segment of a compact-only log, and does under compact,delete", () => {
     const { log, clock } = compactedLog({ retentionMs: SECOND_MS });
-    putEach(log, [["a", "1"]]);
-    log.roll();
-    putEach(log, [["b", "1"]]);
+    rolled(log, "a=1");
+    putEach(log, "b=1");
     clock.advance(2 * SECOND_MS);
     expect(log.deleteRetainedSegments().deletedSegments).toBe(0);
     log.config = { ...log.config, cleanupPolicy: "compact,delete" };
@@ -386,12 +324,7 @@ describe("appends", () => {
 
   test("appends made while a pass pauses land after it and are left alone", async () => {
     const { log } = compactedLog();
-    putEach(log, [
-      ["a", "1"],
-      ["a", "2"],
-      ["b", "1"],
-    ]);
-    log.roll();
+    rolled(log, "a=1 a=2 b=1");
     let pauses = 0;
     const result = await clean(log, 0, {
       sliceBytes: 1,
@@ -413,13 +346,7 @@ describe("appends", () => {
 
   test("a pass stops cleanly when retention removes a segment under it", async () => {
     const { log, storage, clock } = compactedLog({ cleanupPolicy: "compact,delete", retentionMs: SECOND_MS });
-    putEach(log, [
-      ["a", "1"],
-      ["a", "2"],
-    ]);
-    log.roll();
-    putEach(log, [["b", "1"]]);
-    log.roll();
+    rolled(log, "a=1 a=2", "b=1");
     clock.advance(2 * SECOND_MS);
     const result = await clean(log, 0, {
       sliceBytes: 1,
@@ -434,11 +361,7 @@ describe("appends", () => {
 
   test("a pass stops when the log is closed under it and leaves no temporary files", async () => {
     const { log, storage } = compactedLog();
-    putEach(log, [
-      ["a", "1"],
-      ["a", "2"],
-    ]);
-    log.roll();
+    rolled(log, "a=1 a=2");
     const result = await clean(log, 0, {
       sliceBytes: 1,
       pause: async () => {
@@ -456,16 +379,7 @@ describe("appends", () => {
  */
 async function cleanedSegmentEndingEmpty() {
   const { log } = compactedLog();
-  putEach(log, [
-    ["a", "1"],
-    ["a", "2"],
-  ]);
-  log.roll();
-  putEach(log, [
-    ["a", "3"],
-    ["b", "1"],
-  ]);
-  log.roll();
+  rolled(log, "a=1 a=2", "a=3 b=1");
   log.config = { ...log.config, segmentBytes: log.segments[0]!.sizeBytes };
   expect((await clean(log)).checkpoint).toBe(4);
   return log;
