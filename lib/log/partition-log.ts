@@ -593,7 +593,8 @@ export class PartitionLog {
    * another file's. (Retention only renames paths away: such a send fails, it never lies.)
    */
   sliceBlob(slice: LogSlice): Blob {
-    if (this.#wasCompacted || isCompacted(this.config)) return new Blob([this.readSliceBytes(slice)]);
+    if (this.#wasCompacted || isCompacted(this.config))
+      return new Blob([this.readSliceBytes(slice) as Uint8Array<ArrayBuffer>]);
     return this.storage.sliceForSend(slice.segment.log.path, slice.startPosition, slice.endPosition);
   }
 
