@@ -2,7 +2,9 @@
 // Kafka's default partitioner places them (explicit, else murmur2 of the key bytes, else sticky),
 // and appended as one RecordBatch per partition. An idempotent producer names its id, epoch and each
 // partition's base sequence, and a retry of the same request is answered with the first one's offsets.
+
 import { SluiceError } from "../errors.ts";
+import type { AppendResult } from "../log/partition-log.ts";
 import { encodeBatch, type RecordHeader, type RecordInput } from "../log/record-batch.ts";
 import { type Acks, appendBatches, type PendingBatch } from "./append-batches.ts";
 import type { Gateway } from "./gateway.ts";
@@ -40,16 +42,9 @@ export interface ProduceRecordsRequest {
   producer?: IdempotentProducer;
 }
 
-export interface PartitionAppend {
+/** One partition's append, as the log answered it. */
+export interface PartitionAppend extends AppendResult {
   partition: number;
-  baseOffset: number;
-  lastOffset: number;
-  recordCount: number;
-  /** The broker's time under LogAppendTime, else -1 (Kafka's answer). */
-  logAppendTime: number;
-  logStartOffset: number;
-  /** The batch retried one already in the log: nothing was appended, and these are its offsets. */
-  duplicate?: true;
 }
 
 export interface ProduceRecordsResult {
