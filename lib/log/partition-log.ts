@@ -12,10 +12,11 @@ import {
 import { joinPath, type Storage } from "../storage/storage.ts";
 import type { BatchLocation } from "./batch-reader.ts";
 import { requireRecordKeys } from "./cleaner-batch.ts";
-import { completeInterruptedSwaps, finishSwap } from "./cleaner-swap.ts";
+import { finishSwap } from "./cleaner-swap.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache } from "./leader-epoch-checkpoint.ts";
 import { deletesOldSegments, isCompacted, type LogConfig } from "./log-config.ts";
+import { loadSegments, type RecoveryReport } from "./log-loader.ts";
 import { ProducerState, producerBatchOf } from "./producer-state.ts";
 import { loadProducerState, type ProducerStateLoad } from "./producer-state-recovery.ts";
 import { writeProducerSnapshot } from "./producer-state-snapshot.ts";
@@ -30,8 +31,7 @@ import {
   timestampTypeOf,
   validateBatch,
 } from "./record-batch.ts";
-import { recoverSegment, type SegmentRecovery } from "./recovery.ts";
-import { DELETED_SUFFIX, INDEX_SUFFIX, parseSegmentFileName, Segment, TIME_INDEX_SUFFIX } from "./segment.ts";
+import { DELETED_SUFFIX, Segment } from "./segment.ts";
 
 export interface AppendOptions {
   /** Leader epoch stamped into the batch; a single node always uses 0. */
@@ -78,13 +78,7 @@ export interface ReadResult {
   logEndOffset: number;
 }
 
-export interface RecoveryReport {
-  cleanShutdown: boolean;
-  segmentsRecovered: SegmentRecovery[];
-  truncatedBytes: number;
-  deletedSegments: number[];
-  rebuiltIndexes: number;
-}
+export type { RecoveryReport } from "./log-loader.ts";
 
 export interface SegmentInfo {
   baseOffset: number;
@@ -849,63 +843,20 @@ export class PartitionLog {
   // Open and close
 
   #load(cleanShutdown: boolean, recoveryPoint: number): RecoveryReport {
-    const report: RecoveryReport = {
-      cleanShutdown,
-      segmentsRecovered: [],
-      truncatedBytes: 0,
-      deletedSegments: [],
-      rebuiltIndexes: 0,
-    };
-    const baseOffsets = this.#cleanDirectory();
-    const options = this.#segmentOptions();
-    const recoverFrom = cleanShutdown ? Number.POSITIVE_INFINITY : recoveryPoint;
     // Without a readable checkpoint the epochs come back from every batch header, not just the tail's.
-    const rebuildEpochs =
-      this.epochs.needsRebuild || (this.epochs.entries.length === 0 && baseOffsets.length > 0);
-    const onBatch = rebuildEpochs ? undefined : (batch: BatchLocation) => this.#reAddEpoch(batch);
-    for (let i = 0; i < baseOffsets.length; i++) {
-      const baseOffset = baseOffsets[i]!;
-      const nextBase = baseOffsets[i + 1];
-      // A segment needs recovery when it may hold offsets at or past the recovery point.
-      const needsRecovery =
-        nextBase === undefined ? recoverFrom !== Number.POSITIVE_INFINITY : nextBase > recoverFrom;
-      const opened = needsRecovery ? undefined : Segment.open(this.storage, this.dir, baseOffset, options);
-      const segment = opened?.segment ?? Segment.openForRecovery(this.storage, this.dir, baseOffset, options);
-      let recovered: SegmentRecovery | undefined;
-      if (opened === undefined || !opened.indexesSane) {
-        // Missing or insane indexes of a trusted segment: Kafka recovers it whole, which rebuilds them.
-        if (opened !== undefined) report.rebuiltIndexes++;
-        const allowOffsetGaps = this.#wasCompacted || isCompacted(this.config);
-        recovered = recoverSegment(segment, onBatch ? { onBatch, allowOffsetGaps } : { allowOffsetGaps });
-        report.segmentsRecovered.push(recovered);
-        report.truncatedBytes += recovered.truncatedBytes;
-      }
-      this.#segments.push(segment);
-      // Segments are contiguous: each is rolled at the log end. One that ends before the next begins
-      // lost its unsynced tail in a crash (cut at a batch boundary, so no CRC fails); what follows the
-      // hole was never durable either, since a flush syncs every segment it covers.
-      const lostTail = nextBase !== undefined && segment.nextOffset !== nextBase;
-      if (lostTail && recovered !== undefined && recovered.stopReason === undefined) {
-        recovered.stopReason = `segment ends at offset ${segment.nextOffset} but the next one starts at ${nextBase}`;
-      }
-      if ((recovered?.truncatedBytes ?? 0) > 0 || lostTail) {
-        // Everything after a corrupt batch or a hole is unreachable: drop the later segments whole.
-        for (const later of baseOffsets.slice(i + 1)) {
-          const doomed = Segment.openForRecovery(this.storage, this.dir, later, options);
-          report.truncatedBytes += doomed.sizeBytes;
-          report.deletedSegments.push(later);
-          this.#deleteSegmentFiles(doomed, 0);
-        }
-        break;
-      }
-    }
-    if (this.#segments.length === 0) {
-      this.#segments.push(Segment.create(this.storage, this.dir, 0, options));
-      this.#directoryDirty = true;
-    }
-    this.#dropEmptyNonActiveSegments();
-    // Recovered segments before the active one get the time index's closing entry, as at a roll.
-    for (const segment of this.#segments.slice(0, -1)) segment.onBecomeInactive();
+    const rebuildEpochs = this.epochs.needsRebuild || this.epochs.entries.length === 0;
+    const loaded = loadSegments({
+      storage: this.storage,
+      dir: this.dir,
+      segmentOptions: this.#segmentOptions(),
+      cleanShutdown,
+      recoveryPoint,
+      allowOffsetGaps: this.#wasCompacted || isCompacted(this.config),
+      ...(rebuildEpochs ? {} : { onRecoveredBatch: (batch: BatchLocation) => this.#reAddEpoch(batch) }),
+      deleteSegment: (segment) => this.#deleteSegmentFiles(segment, 0),
+    });
+    this.#segments = loaded.segments;
+    if (loaded.createdSegment) this.#directoryDirty = true;
     if (rebuildEpochs) {
       for (const segment of this.#segments)
         for (const batch of segment.batchesFrom(0)) this.#reAddEpoch(batch);
@@ -915,54 +866,11 @@ export class PartitionLog {
     this.#recoveryPoint = cleanShutdown ? this.logEndOffset : Math.min(recoveryPoint, this.logEndOffset);
     this.epochs.truncateFromEnd(this.logEndOffset);
     this.epochs.truncateFromStart(this.#logStartOffset);
-    return report;
+    return loaded.report;
   }
 
   #reAddEpoch(batch: BatchLocation): void {
     if (batch.partitionLeaderEpoch >= 0) this.epochs.assign(batch.partitionLeaderEpoch, batch.baseOffset);
-  }
-
-  /** Removes leftovers of interrupted work and returns the segment base offsets, ascending. */
-  #cleanDirectory(): number[] {
-    // A cleaned segment committed as `.swap` before a crash replaces the segments it was made from;
-    // any other `.swap` or `.cleaned` file is an unfinished clean and goes below.
-    completeInterruptedSwaps(this.storage, this.dir);
-    const entries = this.storage.list(this.dir);
-    const names = new Set(entries.map((entry) => entry.name));
-    const baseOffsets: number[] = [];
-    for (const { name, isDirectory } of entries) {
-      if (isDirectory) continue;
-      const path = joinPath(this.dir, name);
-      if (
-        name.endsWith(DELETED_SUFFIX) ||
-        name.endsWith(".tmp") ||
-        name.endsWith(".cleaned") ||
-        name.endsWith(".swap")
-      ) {
-        this.storage.remove(path);
-        continue;
-      }
-      const baseOffset = parseSegmentFileName(name);
-      if (baseOffset !== undefined) {
-        baseOffsets.push(baseOffset);
-        continue;
-      }
-      // An index whose log is gone is an orphan: Kafka deletes it too.
-      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
-        if (name.endsWith(suffix) && !names.has(name.slice(0, -suffix.length) + ".log"))
-          this.storage.remove(path);
-      }
-    }
-    return baseOffsets.sort((a, b) => a - b);
-  }
-
-  /** An empty segment before the last (left by a crash during a roll) holds nothing: drop it. */
-  #dropEmptyNonActiveSegments(): void {
-    this.#segments = this.#segments.filter((segment, i) => {
-      if (i === this.#segments.length - 1 || !segment.isEmpty) return true;
-      this.#deleteSegmentFiles(segment, 0);
-      return false;
-    });
   }
 
   /**
