@@ -2,7 +2,9 @@
 // checked for every batch before the first is written, so a rejected request leaves the log as it
 // was; then the appends run without yielding, waiting fetches are woken, and durable requests wait
 // for the fsync.
+
 import { SluiceError } from "../errors.ts";
+import { checkBatchSize } from "../log/batch-conversion.ts";
 import type { AppendResult, PartitionLog } from "../log/partition-log.ts";
 import { type ProducerDryRun, producerBatchOf } from "../log/producer-state.ts";
 import { readBatchHeader } from "../log/record-batch.ts";
@@ -33,7 +35,10 @@ export async function appendBatches(
   options: AppendBatchesOptions,
 ): Promise<AppendResult[]> {
   const logs = batches.map((batch) => gateway.logs.partition(topic, batch.partition));
-  for (const [i, batch] of batches.entries()) checkFits(logs[i]!, batch);
+  // The log's own size checks, made for every batch up front so a request fails whole. A topic that
+  // recompresses on append may still grow one past them; that batch then fails alone.
+  for (const [i, batch] of batches.entries())
+    checkBatchSize(batch.bytes.length, logs[i]!.config, batch.field);
   checkProducerSequences(logs, batches, gateway.logs.clock.nowMs());
   const results: AppendResult[] = [];
   const touched = new Map<number, PartitionLog>();
@@ -57,31 +62,6 @@ export async function appendBatches(
     else await flushes;
   }
   return results;
-}
-
-/**
- * The size checks the log makes on append (PartitionLog's are private), made for every batch up
- * front. A topic that recompresses on append may still grow a batch past them; that batch then
- * fails alone.
- */
-function checkFits(log: PartitionLog, batch: PendingBatch): void {
-  const sizeBytes = batch.bytes.length;
-  const { maxMessageBytes, segmentBytes } = log.config;
-  const field = batch.field;
-  if (sizeBytes > maxMessageBytes) {
-    throw new SluiceError(
-      "MESSAGE_TOO_LARGE",
-      `${field}: the batch is ${sizeBytes} bytes; this topic's max.message.bytes is ${maxMessageBytes}`,
-      { field },
-    );
-  }
-  if (sizeBytes > segmentBytes) {
-    throw new SluiceError(
-      "RECORD_LIST_TOO_LARGE",
-      `${field}: the batch is ${sizeBytes} bytes, more than this topic's segment.bytes ${segmentBytes}`,
-      { field },
-    );
-  }
 }
 
 /**

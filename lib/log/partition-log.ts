@@ -10,6 +10,7 @@ import {
   UNCOMPRESSED_BATCH_BYTES_MAX,
 } from "../limits.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
+import { checkBatchSize, convertForTopic } from "./batch-conversion.ts";
 import type { BatchLocation } from "./batch-reader.ts";
 import { requireRecordKeys } from "./cleaner-batch.ts";
 import { finishSwap } from "./cleaner-swap.ts";
@@ -21,12 +22,9 @@ import { ProducerState, producerBatchOf } from "./producer-state.ts";
 import { loadProducerState, type ProducerStateLoad } from "./producer-state-recovery.ts";
 import { writeProducerSnapshot } from "./producer-state-snapshot.ts";
 import {
-  compressionOf,
   decodeRecords,
-  encodeBatch,
   NO_TIMESTAMP,
   readBatchHeader,
-  setMaxTimestamp,
   stampBatch,
   timestampTypeOf,
   validateBatch,
@@ -236,7 +234,7 @@ export class PartitionLog {
 
   #appendAsLeader(batch: Uint8Array, options: AppendOptions): AppendResult {
     this.#checkWritable();
-    this.#checkSize(batch.length);
+    checkBatchSize(batch.length, this.config);
     const validated = validateBatch(batch, UNCOMPRESSED_BATCH_BYTES_MAX);
     if (validated.header.baseOffset !== 0) {
       throw new SluiceError(
@@ -250,9 +248,9 @@ export class PartitionLog {
       const duplicate = this.#producerState.check(producer, this.clock.nowMs());
       if (duplicate !== undefined) return this.#duplicateResult(duplicate);
     }
-    const prepared = this.#convert(batch, validated.maxTimestamp);
+    const prepared = convertForTopic(batch, validated.maxTimestamp, this.config, this.clock.nowMs());
     // Recompression may have grown the batch: Kafka checks the sizes again on what it will write.
-    if (prepared.batch !== batch) this.#checkSize(prepared.batch.length);
+    if (prepared.batch !== batch) checkBatchSize(prepared.batch.length, this.config);
     const recordCount = validated.header.recordsCount;
     const baseOffset = this.logEndOffset;
     const lastOffset = baseOffset + recordCount - 1;
@@ -284,57 +282,6 @@ export class PartitionLog {
       logStartOffset: this.#logStartOffset,
       duplicate: true,
     };
-  }
-
-  #checkSize(sizeBytes: number): void {
-    if (sizeBytes > this.config.maxMessageBytes) {
-      throw new SluiceError(
-        "MESSAGE_TOO_LARGE",
-        `batch is ${sizeBytes} bytes; this topic's max.message.bytes is ${this.config.maxMessageBytes}`,
-      );
-    }
-    if (sizeBytes > this.config.segmentBytes) {
-      throw new SluiceError(
-        "RECORD_LIST_TOO_LARGE",
-        `batch is ${sizeBytes} bytes, larger than this topic's segment.bytes ${this.config.segmentBytes}`,
-      );
-    }
-  }
-
-  /** Applies the topic's timestamp type and compression type, as Kafka's LogValidator does. */
-  #convert(
-    batch: Uint8Array,
-    maxTimestamp: number,
-  ): { batch: Uint8Array; maxTimestamp: number; logAppendTime: number } {
-    const header = readBatchHeader(batch);
-    let converted = batch;
-    const target = this.config.compressionType;
-    if (target !== "producer" && target !== compressionOf(header)) {
-      converted = encodeBatch(
-        decodeRecords(batch, UNCOMPRESSED_BATCH_BYTES_MAX).map((record) => ({
-          key: record.key,
-          value: record.value,
-          headers: record.headers,
-          timestamp: record.timestamp,
-        })),
-        {
-          compression: target,
-          producerId: header.producerId,
-          producerEpoch: header.producerEpoch,
-          baseSequence: header.baseSequence,
-          isTransactional: (header.attributes & 0x10) !== 0,
-        },
-      );
-    }
-    if (this.config.messageTimestampType === "LogAppendTime") {
-      const now = this.clock.nowMs();
-      setMaxTimestamp(converted, "LogAppendTime", now);
-      return { batch: converted, maxTimestamp: now, logAppendTime: now };
-    }
-    if (header.maxTimestamp !== maxTimestamp || timestampTypeOf(header) !== "CreateTime") {
-      setMaxTimestamp(converted, "CreateTime", maxTimestamp);
-    }
-    return { batch: converted, maxTimestamp, logAppendTime: -1 };
   }
 
   /**
