@@ -2,6 +2,7 @@
 // HTTP, and shut down cleanly on SIGTERM or SIGINT.
 import { loadConfig } from "./lib/config.ts";
 import { isSluiceError } from "./lib/errors.ts";
+import { GroupCoordinator } from "./lib/groups/group-coordinator.ts";
 import { startHttpServer } from "./lib/platform/http-server.ts";
 import { LogManager } from "./lib/topics/log-manager.ts";
 import packageJson from "./package.json" with { type: "json" };
@@ -26,8 +27,15 @@ async function main(): Promise<void> {
     partitionsRecovered: recovered.length,
     truncatedBytes: recovered.reduce((sum, p) => sum + p.report.truncatedBytes, 0),
   });
+  // Replays __consumer_offsets: committed offsets come back; group memberships start empty.
+  const groups = GroupCoordinator.open({
+    logs,
+    onReplaySkipped: (error, where) =>
+      log("warn", "offsets topic record skipped", { where, error: String(error) }),
+  });
+  log("info", "consumer groups loaded", { groups: groups.list().length, ...groups.replay });
   const server = startHttpServer({
-    fetch: createApp({ logs }).fetch,
+    fetch: createApp({ logs, groups }).fetch,
     port: config.port,
     hostname: config.host,
   });
@@ -42,6 +50,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log("info", "shutting down", { signal });
+    // Joins waiting for a rebalance answer now (LOG_CLOSED) rather than hold the stop for their timeout.
+    groups.close();
     await server.stop();
     await logs.close();
     log("info", "stopped cleanly");

@@ -2,7 +2,8 @@
 // client may retry. Codes are never reused: retire one by leaving it in the table.
 //
 // Codes are grouped by area: 1xxx request, 2xxx topics and partitions, 3xxx records and batches,
-// 4xxx storage, 5xxx configuration. kafkaCode names Kafka's nearest error for the wire protocol.
+// 4xxx storage, 5xxx configuration, 6xxx consumer groups. kafkaCode names Kafka's nearest error for
+// the wire protocol.
 
 export const ERRORS = {
   INVALID_REQUEST: { code: 1000, status: 400, retriable: false, kafkaCode: 42 },
@@ -40,6 +41,54 @@ export const ERRORS = {
    * the producer fenced this one. 409 for the same reason; retrying can never succeed.
    */
   INVALID_PRODUCER_EPOCH: { code: 3008, status: 409, retriable: false, kafkaCode: 47 },
+  /**
+   * A topic Sluice keeps for itself (`__consumer_offsets`): only Sluice creates or deletes it. 403: the
+   * request is well formed and the topic exists; it is refused by rule, as Kafka refuses writes to it.
+   */
+  TOPIC_IS_INTERNAL: { code: 2006, status: 403, retriable: false, kafkaCode: 17 },
+  // 6xxx: consumer groups (lib/groups/).
+  /** No consumer group by that id: it has no members and no committed offsets. */
+  GROUP_ID_NOT_FOUND: { code: 6000, status: 404, retriable: false, kafkaCode: 69 },
+  /** A group id that is empty or longer than GROUP_ID_BYTES_MAX (lib/groups/limits.ts). */
+  INVALID_GROUP_ID: { code: 6001, status: 400, retriable: false, kafkaCode: 24 },
+  /**
+   * The member is not in the group (it left, was dropped after its session timeout, or missed a
+   * rebalance): it must join again without its old id. Also a commit without a member id while the
+   * group has members, as Kafka answers it.
+   */
+  UNKNOWN_MEMBER_ID: { code: 6002, status: 404, retriable: false, kafkaCode: 25 },
+  /** The member's generation is not the group's: a rebalance happened; it must join again. */
+  ILLEGAL_GENERATION: { code: 6003, status: 409, retriable: false, kafkaCode: 22 },
+  /** A heartbeat during a rebalance: the member must join again to get its new assignment. */
+  REBALANCE_IN_PROGRESS: { code: 6004, status: 409, retriable: false, kafkaCode: 27 },
+  /** Deleting, or resetting the offsets of, a group with active members: they must leave first. */
+  NON_EMPTY_GROUP: { code: 6005, status: 409, retriable: false, kafkaCode: 68 },
+  /** A session timeout outside Kafka's group.min/max.session.timeout.ms (lib/groups/limits.ts). */
+  INVALID_SESSION_TIMEOUT: { code: 6006, status: 400, retriable: false, kafkaCode: 26 },
+  /** A join asking for another assignor than the one the group's members use. */
+  INCONSISTENT_GROUP_PROTOCOL: { code: 6007, status: 409, retriable: false, kafkaCode: 23 },
+  /** A join to a group that already has GROUP_MEMBERS_MAX members (Kafka's group.max.size). */
+  GROUP_MAX_SIZE_REACHED: { code: 6008, status: 409, retriable: false, kafkaCode: 81 },
+  /** Commit metadata longer than OFFSET_METADATA_BYTES_MAX (Kafka's offset.metadata.max.bytes). */
+  OFFSET_METADATA_TOO_LARGE: { code: 6009, status: 400, retriable: false, kafkaCode: 12 },
+  // 7xxx: WebSocket streams (/api/v1/ws). Statuses apply where the error can answer HTTP (the upgrade).
+  /** GET /api/v1/ws without a WebSocket upgrade. */
+  UPGRADE_REQUIRED: { code: 7000, status: 426, retriable: false, kafkaCode: 42 },
+  /** The node holds WS_CONNECTIONS_MAX connections already; retry later or elsewhere. */
+  TOO_MANY_CONNECTIONS: { code: 7001, status: 503, retriable: true, kafkaCode: 42 },
+  /** The connection holds WS_SUBSCRIPTIONS_PER_CONNECTION_MAX subscriptions already. */
+  TOO_MANY_SUBSCRIPTIONS: { code: 7002, status: 429, retriable: false, kafkaCode: 42 },
+  /** A subscribe frame reuses an id that is still subscribed on this connection. */
+  SUBSCRIPTION_EXISTS: { code: 7003, status: 409, retriable: false, kafkaCode: 42 },
+  /** A credit or unsubscribe frame names an id with no subscription on this connection. */
+  UNKNOWN_SUBSCRIPTION: { code: 7004, status: 404, retriable: false, kafkaCode: 42 },
+  /**
+   * The next batch (binary) or record (JSON) is larger than the subscription's whole byte credit, or
+   * holds more records than its record credit: nothing is sent until the client grants more.
+   */
+  CREDIT_TOO_SMALL: { code: 7005, status: 400, retriable: true, kafkaCode: 42 },
+  /** A frame type the protocol reserves but this node does not serve yet (join, commit). */
+  NOT_YET_SUPPORTED: { code: 7006, status: 501, retriable: false, kafkaCode: 35 },
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

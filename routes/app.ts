@@ -2,6 +2,8 @@
 // validate input and call lib/ services.
 import { Hono } from "hono";
 import { SluiceError } from "../lib/errors.ts";
+import type { StreamLimits } from "../lib/gateway/ws-hub.ts";
+import type { GroupCoordinator } from "../lib/groups/group-coordinator.ts";
 import { SluiceMetrics } from "../lib/metrics/sluice-metrics.ts";
 import type { LogManager } from "../lib/topics/log-manager.ts";
 import { apiRoutes } from "./api.ts";
@@ -16,6 +18,10 @@ export interface AppDeps {
   logs: LogManager;
   /** What the app counts into; its own set when left out. */
   metrics?: SluiceMetrics;
+  /** The consumer groups (lib/groups/); one over `logs` when left out. */
+  groups?: GroupCoordinator;
+  /** WebSocket limits below those in lib/gateway/limits.ts (tests lower them). */
+  webSocketLimits?: Partial<StreamLimits>;
 }
 
 export function createApp(deps: AppDeps): Hono {

@@ -68,6 +68,10 @@ export const TAGS = [
     name: "Producers",
     description: "Idempotent producers: ids and epochs, so a retried produce is not appended twice.",
   },
+  {
+    name: "Groups",
+    description: "Consumer groups: membership and rebalances, committed offsets and lag, resets.",
+  },
   { name: "Operations", description: "Health, metrics and this documentation." },
   { name: "Other", description: "Routes that do not describe themselves yet." },
 ];

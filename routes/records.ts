@@ -34,7 +34,7 @@ import {
 
 const headerValue = z.string().nullable();
 
-const producedRecord = z
+export const producedRecord = z
   .object({
     // Keys and values are checked against the request's formats when they are converted.
     key: z.unknown().optional(),

@@ -125,7 +125,7 @@ export function topicRoutes(gateway: Gateway): Hono {
       summary: "Delete a topic",
       description: "Its partitions' files are removed at once; fetches waiting on it answer at once.",
       responses: { 204: { description: "Deleted." } },
-      errors: ["UNKNOWN_TOPIC_OR_PARTITION", ...STORAGE_ERRORS],
+      errors: ["UNKNOWN_TOPIC_OR_PARTITION", "TOPIC_IS_INTERNAL", ...STORAGE_ERRORS],
     }),
     paramsOf(topicParams),
     (c) => {

@@ -1,5 +1,6 @@
-// The gateway's fixed limits, each with its unit and reason: how much one HTTP request may carry and
-// how long and how much one fetch may wait for. The log's own limits are in lib/limits.ts.
+// The gateway's fixed limits, each with its unit and reason: how much one HTTP request may carry, how
+// long and how much one fetch may wait for, and what one WebSocket connection may hold. The log's own
+// limits are in lib/limits.ts.
 import { assert } from "../assert.ts";
 import { MAX_MESSAGE_BYTES_MAX, RECORDS_PER_BATCH_MAX } from "../limits.ts";
 
@@ -32,6 +33,72 @@ export const FETCH_MAX_WAIT_MS_MAX = 30_000;
  */
 export const FETCH_WAITERS_MAX = 10_000;
 
+// WebSocket streams (/api/v1/ws). What one connection may cost the node is bounded by these: at most
+// WS_SEND_BUFFER_BYTES_MAX queued for sending plus one frame, WS_PRODUCES_IN_FLIGHT_MAX frames being
+// appended, and WS_SUBSCRIPTIONS_PER_CONNECTION_MAX small subscription states. Records are never
+// queued in memory: a subscription re-reads the log when its credit and the socket allow.
+
+/** Open WebSocket connections per node: each may hold the per-connection bounds below. */
+export const WS_CONNECTIONS_MAX = 256;
+
+/**
+ * Subscriptions on one connection: each holds a waiter for appends (a closure and a timer), and all
+ * connections' subscriptions together stay below FETCH_WAITERS_MAX.
+ */
+export const WS_SUBSCRIPTIONS_PER_CONNECTION_MAX = 32;
+
+/**
+ * Bytes of one client frame Sluice reads. A produce frame of this size is held in memory while it is
+ * parsed and appended; larger frames are answered with REQUEST_TOO_LARGE and dropped.
+ */
+export const WS_FRAME_BYTES_MAX = 4 * 1024 * 1024;
+
+/**
+ * Bytes of a client frame the platform buffers at all (Bun's maxPayloadLength). Frames between
+ * WS_FRAME_BYTES_MAX and this get an error frame; past it the platform would have to buffer without
+ * bound, so it closes the connection with 1009 (message too big) instead.
+ */
+export const WS_FRAME_BYTES_HARD_MAX = 2 * WS_FRAME_BYTES_MAX;
+
+/**
+ * Bytes of batches one records frame carries, aimed at rather than exact: at least one whole batch
+ * (or one record in JSON) goes in a frame, as a fetch answers at least one batch (KIP-74). 256 KiB
+ * frames already reach Bun's WebSocket throughput (4.4 GB/s in 16 KiB frames) while keeping what a
+ * slow connection holds small.
+ */
+export const WS_RECORDS_FRAME_BYTES_TARGET = 256 * 1024;
+
+/**
+ * Bytes a connection's send buffer may hold before a send is dropped (Bun's backpressureLimit).
+ * Records frames go out only when the buffer is empty, so this bounds the replies (errors, produced)
+ * queued for a client that does not read them; past it the connection is closed.
+ */
+export const WS_SEND_BUFFER_BYTES_MAX = 4 * 1024 * 1024;
+
+/** Produce frames being appended on one connection; past it the connection stops reading (TCP backpressure). */
+export const WS_PRODUCES_IN_FLIGHT_MAX = 16;
+
+/**
+ * Bytes of records frames one connection sends in one turn of the event loop before it lets other
+ * connections and requests run.
+ */
+export const WS_SEND_BYTES_PER_TURN_MAX = 4 * 1024 * 1024;
+
+/**
+ * How long a subscription at the high watermark waits for an append before looking again. Appends
+ * wake it at once; the timeout only catches a high watermark moved by a path that does not notify.
+ */
+export const WS_SUBSCRIPTION_WAIT_MS = FETCH_MAX_WAIT_MS_MAX;
+
+/** How long a subscription turned away by FETCH_WAITERS_MAX waits before it asks again, in ms. */
+export const WS_WAITERS_RETRY_MS = 100;
+
+/** Seconds a connection may be silent before the platform closes it; it pings before then. */
+export const WS_IDLE_TIMEOUT_S = 120;
+
+/** Longest subscription or request id a client may choose, in characters: ids are echoed in every frame. */
+export const WS_REQUEST_ID_LENGTH_MAX = 64;
+
 assert(
   REQUEST_BODY_BYTES_MAX >= MAX_MESSAGE_BYTES_MAX,
   "a raw produce must be able to carry the largest batch",
@@ -39,3 +106,9 @@ assert(
 assert(RECORDS_PER_REQUEST_MAX <= RECORDS_PER_BATCH_MAX, "one request's records must fit one batch");
 assert(FETCH_MAX_BYTES_DEFAULT <= FETCH_MAX_BYTES_MAX, "default fetch size above its maximum");
 assert(FETCH_MAX_WAIT_MS_DEFAULT <= FETCH_MAX_WAIT_MS_MAX, "default fetch wait above its maximum");
+assert(
+  WS_CONNECTIONS_MAX * WS_SUBSCRIPTIONS_PER_CONNECTION_MAX <= FETCH_WAITERS_MAX,
+  "WebSocket subscriptions alone must not be able to fill the append waiters",
+);
+assert(WS_FRAME_BYTES_MAX < WS_FRAME_BYTES_HARD_MAX, "an oversized frame must reach Sluice to be answered");
+assert(WS_RECORDS_FRAME_BYTES_TARGET <= WS_SEND_BUFFER_BYTES_MAX, "a records frame must fit the send buffer");

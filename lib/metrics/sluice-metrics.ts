@@ -40,11 +40,14 @@ export interface ServerStats {
 }
 
 /**
- * The hook for consumer lag, which comes with consumer groups: the group coordinator passes itself
- * here and sluice_consumer_group_lag is exposed from it at each scrape.
+ * The hook for consumer lag: the group coordinator (lib/groups/group-coordinator.ts) is passed here and
+ * sluice_consumer_group_lag is exposed from it at each scrape.
  */
 export interface ConsumerLagSource {
-  /** Per group and partition: the high watermark minus the group's committed offset. */
+  /**
+   * Per group and committed partition: the log end offset minus the group's committed offset, at
+   * least 0 (on one node the high watermark is the log end).
+   */
   lags(): Iterable<{ group: string; topic: string; partition: number; lag: number }>;
 }
 
@@ -79,6 +82,7 @@ export class SluiceMetrics {
   readonly #requestDuration: Histogram;
   readonly #requestsInFlight: Gauge;
   #server: ServerStats | undefined;
+  #consumerLag: ConsumerLagSource | undefined;
 
   constructor(logs: LogManager, options: SluiceMetricsOptions = {}) {
     const registry = this.registry;
@@ -132,7 +136,26 @@ export class SluiceMetrics {
     });
     for (const limit of LIMIT_NAMES) this.#limitHits.inc({ limit }, 0);
     registerPartitionGauges(registry, logs);
-    if (options.consumerLag !== undefined) registerConsumerLag(registry, options.consumerLag);
+    if (options.consumerLag !== undefined) this.watchConsumerLag(options.consumerLag);
+  }
+
+  /**
+   * Exposes sluice_consumer_group_lag from `source` from now on (the app's group coordinator, made
+   * after these metrics when they are passed in); a later source replaces an earlier one.
+   */
+  watchConsumerLag(source: ConsumerLagSource): void {
+    if (this.#consumerLag === undefined) {
+      this.registry.gauge({
+        name: "sluice_consumer_group_lag",
+        help: "Records between a consumer group's committed offset and the partition's log end offset.",
+        labelNames: ["group", "topic", "partition"],
+        collect: (gauge) => {
+          for (const { group, topic, partition, lag } of this.#consumerLag!.lags())
+            gauge.set({ group, topic, partition }, lag);
+        },
+      });
+    }
+    this.#consumerLag = source;
   }
 
   recordsIn(topic: string, partition: number, counts: TrafficCounts): void {
@@ -202,16 +225,4 @@ function registerPartitionGauges(registry: Registry, logs: LogManager): void {
       },
     });
   }
-}
-
-function registerConsumerLag(registry: Registry, source: ConsumerLagSource): void {
-  registry.gauge({
-    name: "sluice_consumer_group_lag",
-    help: "Records between a consumer group's committed offset and the high watermark.",
-    labelNames: ["group", "topic", "partition"],
-    collect: (gauge) => {
-      for (const { group, topic, partition, lag } of source.lags())
-        gauge.set({ group, topic, partition }, lag);
-    },
-  });
 }

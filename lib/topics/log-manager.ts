@@ -8,6 +8,7 @@
 //   <dataDir>/cleaner-offset-checkpoint           where each compacted log's last cleaning pass ended
 //   <dataDir>/.kafka_cleanshutdown                present only while the node is stopped cleanly
 import { z } from "zod";
+import { assert } from "../assert.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { isSluiceError, SluiceError } from "../errors.ts";
 import {
@@ -30,6 +31,20 @@ const METADATA_VERSION = 1;
 
 /** Kafka's legal topic names: ASCII letters, digits, '.', '_' and '-'; not "." or "..". */
 const TOPIC_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
+
+/** Where consumer groups keep their committed offsets (lib/groups/offsets-topic.ts), as in Kafka. */
+export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
+
+/**
+ * Topics Sluice keeps for itself (Kafka's Topic.isInternal). Only Sluice creates or deletes them: a
+ * user-made `__consumer_offsets` would hold records the group coordinator cannot read, and deleting it
+ * would lose every committed offset at the next restart.
+ */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC]);
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
+}
 
 const topicsFileSchema = z.object({
   version: z.literal(METADATA_VERSION),
@@ -145,10 +160,17 @@ export class LogManager {
 
   createTopic(
     name: string,
-    options: { partitions?: number; config?: TopicConfigInput } = {},
+    /** internal: Sluice creating one of its own topics, the only way an internal name is accepted. */
+    options: { partitions?: number; config?: TopicConfigInput; internal?: boolean } = {},
   ): TopicDescription {
     this.#checkOpen();
     validateTopicName(name);
+    assert(!options.internal || isInternalTopic(name), `${name} is not an internal topic`);
+    if (isInternalTopic(name) && !options.internal) {
+      throw new SluiceError("INVALID_TOPIC_NAME", `topic name "${name}" is reserved for Sluice's own use`, {
+        field: "name",
+      });
+    }
     const partitions = options.partitions ?? 1;
     if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > PARTITIONS_PER_TOPIC_MAX) {
       throw new SluiceError(
@@ -184,6 +206,8 @@ export class LogManager {
   deleteTopic(name: string): void {
     this.#checkOpen();
     const topic = this.#topic(name);
+    if (isInternalTopic(name))
+      throw new SluiceError("TOPIC_IS_INTERNAL", `topic "${name}" is Sluice's own and cannot be deleted`);
     // Metadata first: if we crash halfway, the leftover directories belong to no topic and are
     // removed on the next start. If the metadata cannot be written, the topic stays whole.
     this.#saveTopics([...this.#topics.values()].filter((other) => other !== topic));

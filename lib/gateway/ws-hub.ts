@@ -1,0 +1,112 @@
+// Every WebSocket connection of one node: the per-node connection limit, a session per connection
+// for the platform to drive, and the gauges that show what the connections hold.
+import { SluiceError } from "../errors.ts";
+import type { WebSocketPeer, WebSocketSession } from "../platform/http-server.ts";
+import type { Gateway } from "./gateway.ts";
+import { WS_CONNECTIONS_MAX } from "./limits.ts";
+import { type ConnectionOptions, StreamConnection } from "./ws-connection.ts";
+import type { ClientFrame, ErrorFrame } from "./ws-protocol.ts";
+import { CLOSE_CODES } from "./ws-protocol.ts";
+
+export interface StreamLimits {
+  connectionsMax: number;
+  subscriptionsMax: number;
+}
+
+export interface StreamHubOptions extends Pick<ConnectionOptions, "describeError" | "defer"> {
+  /** Checks a client frame: the text or bytes as received, the frame they stand for or why not. */
+  parseFrame: (frame: string | Uint8Array) => ClientFrame;
+  /** The limits in lib/gateway/limits.ts unless given (tests lower them). */
+  limits?: Partial<StreamLimits>;
+}
+
+export class StreamHub {
+  readonly #connections = new Set<StreamConnection>();
+  readonly connectionsMax: number;
+
+  constructor(
+    readonly gateway: Gateway,
+    readonly options: StreamHubOptions,
+  ) {
+    this.connectionsMax = options.limits?.connectionsMax ?? WS_CONNECTIONS_MAX;
+    registerGauges(this);
+  }
+
+  get connections(): ReadonlySet<StreamConnection> {
+    return this.#connections;
+  }
+
+  /** TOO_MANY_CONNECTIONS when the node holds its maximum: checked before the upgrade. */
+  checkRoom(): void {
+    if (this.#connections.size < this.connectionsMax) return;
+    throw tooManyConnections(this.connectionsMax);
+  }
+
+  /**
+   * The session for a connection just opened. Upgrades that passed checkRoom() together may still
+   * overshoot; those are told why and closed (1013, try again later).
+   */
+  accept(peer: WebSocketPeer): WebSocketSession {
+    if (this.#connections.size >= this.connectionsMax) return refuse(peer, this);
+    const connection = new StreamConnection(this.gateway, peer, {
+      describeError: this.options.describeError,
+      onClosed: (closed) => this.#connections.delete(closed),
+      ...(this.options.defer === undefined ? {} : { defer: this.options.defer }),
+      ...(this.options.limits?.subscriptionsMax === undefined
+        ? {}
+        : { subscriptionsMax: this.options.limits.subscriptionsMax }),
+    });
+    this.#connections.add(connection);
+    const { parseFrame } = this.options;
+    return {
+      message: (frame) => connection.receive(parseFrame(frame)),
+      drain: () => connection.drain(),
+      closed: () => connection.closed(),
+    };
+  }
+}
+
+function tooManyConnections(connectionsMax: number): SluiceError {
+  return new SluiceError(
+    "TOO_MANY_CONNECTIONS",
+    `this node holds its maximum of ${connectionsMax} WebSocket connections; retry later`,
+  );
+}
+
+function refuse(peer: WebSocketPeer, hub: StreamHub): WebSocketSession {
+  const frame: ErrorFrame = {
+    type: "error",
+    ...hub.options.describeError(tooManyConnections(hub.connectionsMax)),
+  };
+  peer.send(JSON.stringify(frame));
+  peer.close(CLOSE_CODES.tryAgainLater, "too many connections");
+  return { message: () => undefined, drain: () => undefined, closed: () => undefined };
+}
+
+/** Subscriptions and send buffers, summed over the connections at each scrape. */
+function registerGauges(hub: StreamHub): void {
+  const registry = hub.gateway.metrics.registry;
+  const sum = (read: (connection: StreamConnection) => number) => {
+    let total = 0;
+    for (const connection of hub.connections) total += read(connection);
+    return total;
+  };
+  registry.gauge({
+    name: "sluice_websocket_subscriptions",
+    help: "Subscriptions open on WebSocket connections.",
+    collect: (gauge) =>
+      gauge.set(
+        {},
+        sum((connection) => connection.subscriptionCount),
+      ),
+  });
+  registry.gauge({
+    name: "sluice_websocket_buffered_bytes",
+    help: "Bytes queued in WebSocket send buffers, over all connections; bounded per connection by credit and backpressure.",
+    collect: (gauge) =>
+      gauge.set(
+        {},
+        sum((connection) => connection.bufferedBytes),
+      ),
+  });
+}
