@@ -8,6 +8,7 @@ import { checkBatchSize } from "../log/batch-conversion.ts";
 import type { AppendResult, PartitionLog } from "../log/partition-log.ts";
 import { type ProducerDryRun, producerBatchOf } from "../log/producer-state.ts";
 import { readBatchHeader } from "../log/record-batch.ts";
+import { isInternalTopic } from "../topics/log-manager.ts";
 import type { Gateway } from "./gateway.ts";
 
 /** Kafka's acks: 0 answers without waiting, 1 and "all" after the append (one node is the whole ISR). */
@@ -34,6 +35,17 @@ export async function appendBatches(
   batches: PendingBatch[],
   options: AppendBatchesOptions,
 ): Promise<AppendResult[]> {
+  // Internal topics are written by Sluice alone, as Kafka refuses client writes to its own: a forged
+  // record in __consumer_offsets would move a group's committed offsets.
+  if (isInternalTopic(topic)) {
+    throw new SluiceError(
+      "TOPIC_IS_INTERNAL",
+      `topic "${topic}" is Sluice's own; clients cannot write to it`,
+      {
+        field: "topic",
+      },
+    );
+  }
   const logs = batches.map((batch) => gateway.logs.partition(topic, batch.partition));
   // The log's own size checks, made for every batch up front so a request fails whole. A topic that
   // recompresses on append may still grow one past them; that batch then fails alone.

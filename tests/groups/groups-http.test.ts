@@ -3,6 +3,7 @@
 // lag in describe and /metrics, resets, deletes, and committed offsets across restarts.
 import { afterEach, describe, expect, test } from "bun:test";
 import type { GroupDescription, JoinResult } from "../../lib/groups/group-coordinator.ts";
+import { encodeBatch, utf8 } from "../../lib/log/record-batch.ts";
 import { parseExposition, sampleValue } from "../metrics/exposition-parser.ts";
 import {
   expectError,
@@ -313,5 +314,24 @@ describe("resets and deletes", () => {
     expect((await describeGroup(node, group)).group).toBe(group);
     expect((await fetch(`${path}/members/${member.memberId}`, { method: "DELETE" })).status).toBe(204);
     expect((await fetch(path, { method: "DELETE" })).status).toBe(204);
+  });
+});
+
+describe("the internal offsets topic", () => {
+  test("clients cannot write records or raw batches into __consumer_offsets", async () => {
+    const node = await start();
+    const committed = await commit(node, { offsets: [{ topic: "orders", partition: 0, offset: 0 }] });
+    expect(committed.status).toBe(200);
+    const forged = await sendJson(`${node.api}/topics/__consumer_offsets/records`, {
+      records: [{ key: "billing", value: "forged", partition: 0 }],
+    });
+    await expectError(forged, 403, "TOPIC_IS_INTERNAL", "topic");
+    const raw = await fetch(`${node.api}/topics/__consumer_offsets/partitions/0/batches`, {
+      method: "POST",
+      headers: { "content-type": "application/vnd.kafka.recordbatch" },
+      body: encodeBatch([{ key: utf8("billing"), value: utf8("forged") }]) as Uint8Array<ArrayBuffer>,
+    });
+    await expectError(raw, 403, "TOPIC_IS_INTERNAL", "topic");
+    expect((await (await fetch(`${node.api}/groups/billing/offsets`)).json()).offsets).toHaveLength(1);
   });
 });
