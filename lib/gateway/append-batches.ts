@@ -7,6 +7,7 @@ import { SluiceError } from "../errors.ts";
 import { checkBatchSize } from "../log/batch-conversion.ts";
 import type { AppendResult, PartitionLog } from "../log/partition-log.ts";
 import { type ProducerDryRun, producerBatchOf } from "../log/producer-state.ts";
+import type { ValidatedBatch } from "../log/record-batch.ts";
 import { readBatchHeader } from "../log/record-batch.ts";
 import { isInternalTopic } from "../topics/log-manager.ts";
 import type { Gateway } from "./gateway.ts";
@@ -20,6 +21,8 @@ export interface PendingBatch {
   bytes: Uint8Array;
   /** Names the batch in errors: batches[2], or records for a JSON produce. */
   field: string;
+  /** validateBatch's verdict on `bytes`, when the caller already ran it. */
+  validated?: ValidatedBatch;
 }
 
 export interface AppendBatchesOptions {
@@ -56,7 +59,11 @@ export async function appendBatches(
   const touched = new Map<number, PartitionLog>();
   try {
     for (const [i, batch] of batches.entries()) {
-      results.push(withField(batch.field, () => logs[i]!.appendSync(batch.bytes)));
+      results.push(
+        withField(batch.field, () =>
+          logs[i]!.appendSync(batch.bytes, batch.validated ? { validated: batch.validated } : {}),
+        ),
+      );
       touched.set(batch.partition, logs[i]!);
       // A retried duplicate is answered, not appended: it brings nothing in.
       const { recordCount: records, duplicate } = results.at(-1)!;

@@ -45,8 +45,8 @@ export async function produceBatches(
 }
 
 /**
- * Splits and validates every batch of the body as the log will on append, naming the bad one
- * (batches[i]). The log validates again when it appends: it cannot know these bytes were checked.
+ * Splits and validates every batch of the body as the log would on append, naming the bad one
+ * (batches[i]). The verdict travels with each batch, so the log does not check the bytes again.
  */
 export function checkBatches(body: Uint8Array, partition: number): PendingBatch[] {
   if (body.length === 0) {
@@ -54,7 +54,8 @@ export function checkBatches(body: Uint8Array, partition: number): PendingBatch[
   }
   return splitBatches(body).map((bytes, i) => {
     const field = `batches[${i}]`;
-    const { header } = withField(field, () => validateBatch(bytes, UNCOMPRESSED_BATCH_BYTES_MAX));
+    const validated = withField(field, () => validateBatch(bytes, UNCOMPRESSED_BATCH_BYTES_MAX));
+    const { header } = validated;
     if (header.baseOffset !== 0) {
       throw new SluiceError(
         "INVALID_RECORD",
@@ -62,6 +63,6 @@ export function checkBatches(body: Uint8Array, partition: number): PendingBatch[
         { field },
       );
     }
-    return { partition, bytes, field };
+    return { partition, bytes, field, validated };
   });
 }

@@ -27,6 +27,7 @@ import {
   readBatchHeader,
   stampBatch,
   timestampTypeOf,
+  type ValidatedBatch,
   validateBatch,
 } from "./record-batch.ts";
 import { DELETED_SUFFIX, Segment } from "./segment.ts";
@@ -36,6 +37,11 @@ export interface AppendOptions {
   leaderEpoch?: number;
   /** Resolve only after the batch is fsynced (group commit), whatever the flush policy. */
   durable?: boolean;
+  /**
+   * What validateBatch said of exactly these bytes, from a caller that checked a whole request up
+   * front: the log then skips repeating the CRC and framing walk over every byte.
+   */
+  validated?: ValidatedBatch;
 }
 
 export interface AppendResult {
@@ -235,7 +241,7 @@ export class PartitionLog {
   #appendAsLeader(batch: Uint8Array, options: AppendOptions): AppendResult {
     this.#checkWritable();
     checkBatchSize(batch.length, this.config);
-    const validated = validateBatch(batch, UNCOMPRESSED_BATCH_BYTES_MAX);
+    const validated = options.validated ?? validateBatch(batch, UNCOMPRESSED_BATCH_BYTES_MAX);
     if (validated.header.baseOffset !== 0) {
       throw new SluiceError(
         "INVALID_RECORD",
