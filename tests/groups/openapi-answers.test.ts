@@ -1,31 +1,17 @@
 // The group routes' real answers over a loopback socket, success and error alike, parsed with the
 // strict schemas their describeRoute() documents; and the OpenAPI document lists them under Groups.
 import { afterAll, describe, expect, test } from "bun:test";
-import type { z } from "zod";
 import { createApp } from "../../routes/app.ts";
-import { errorBody } from "../../routes/errors.ts";
 import { describedRoutes, type OpenApiDocument } from "../../routes/openapi.ts";
+import { expectDocumentedAnswer } from "../routes/documented-answer.ts";
 import { joined, joinRequest, sendJson, startGroupNode } from "./helpers.ts";
 
 const node = startGroupNode();
 afterAll(() => node.close());
 const routes = describedRoutes(createApp({ logs: node.logs, groups: node.groups }).routes);
 
-async function expectDocumented(method: string, path: string, response: Response): Promise<void> {
-  const route = routes.find((r) => r.method === method && r.path === `/api/v1/groups${path}`);
-  expect(route?.doc).toBeDefined();
-  const body = response.status === 204 ? undefined : await response.json();
-  if (response.status >= 400) {
-    const error = errorBody.parse(body).error;
-    expect(route!.errors).toContain(error.name as never);
-    return;
-  }
-  const answer = route!.doc!.responses[response.status];
-  expect(answer).toBeDefined();
-  const schema = answer!.content?.["application/json"] as z.ZodType | undefined;
-  if (schema === undefined) expect(body).toBeUndefined();
-  else schema.parse(body);
-}
+const expectDocumented = (method: string, path: string, response: Response) =>
+  expectDocumentedAnswer(routes, method, `/api/v1/groups${path}`, response);
 
 describe("group routes", () => {
   test("are in the OpenAPI document under the Groups tag", async () => {
