@@ -2,6 +2,7 @@
 // fetch, offsets, idempotent producer ids, consumer groups, health and metrics. The answer types are
 // the server's own (type imports only, erased at build), so a change on the server fails tsc here.
 import type { Acks } from "../gateway/append-batches.ts";
+import { RECORD_BATCH_MEDIA_TYPE } from "../gateway/batch-frames.ts";
 import type { ListedOffset } from "../gateway/list-offsets.ts";
 import type { FetchPayloadFormat, PayloadFormat } from "../gateway/payload-format.ts";
 import type { ProduceBatchesResult } from "../gateway/produce-batches.ts";
@@ -35,8 +36,7 @@ export type {
   TopicSummary,
 };
 
-/** The media type of raw RecordBatch v2 bodies (lib/gateway/batch-frames.ts). */
-export const RECORD_BATCH_MEDIA_TYPE = "application/vnd.kafka.recordbatch";
+export { RECORD_BATCH_MEDIA_TYPE };
 
 const API = "/api/v1";
 

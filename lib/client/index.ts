@@ -2,3 +2,5 @@
 // or bun modules; tests/client/browser-bundle.test.ts bundles this file for the browser to prove it).
 export * from "./admin.ts";
 export * from "./http.ts";
+export * from "./producer.ts";
+export type { Payload, ProducerHeaders, ProducerRecord, RecordMetadata } from "./producer-record.ts";

@@ -18,6 +18,7 @@ test("lib/client/index.ts bundles for the browser without server-only imports", 
   expect([...code.matchAll(SERVER_ONLY_IMPORT)].map((match) => match[0])).toEqual([]);
   // The bundle is what the test says it is: the admin client's code made it in.
   expect(code).toContain("SluiceClientError");
+  expect(code).toContain("SluiceProducer");
 });
 
 test("the check would catch a node: import", async () => {
