@@ -19,6 +19,7 @@ test("lib/client/index.ts bundles for the browser without server-only imports", 
   // The bundle is what the test says it is: the admin client's code made it in.
   expect(code).toContain("SluiceClientError");
   expect(code).toContain("SluiceProducer");
+  expect(code).toContain("SluiceConsumer");
 });
 
 test("the check would catch a node: import", async () => {
