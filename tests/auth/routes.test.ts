@@ -220,6 +220,23 @@ describe("every route with access control on", () => {
     expect(count("forbidden")).toBeGreaterThan(0);
   });
 
+  test("a group body sent chunked is read for access control and again by the route", async () => {
+    const text = JSON.stringify({ offsets: [{ topic: TOPIC, partition: 0, offset: 1 }] });
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(text.slice(0, 10)));
+        controller.enqueue(new TextEncoder().encode(text.slice(10)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${node.api}/groups/chunked/offsets`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secrets.consumer}`, "content-type": "application/json" },
+      body,
+    });
+    expect(response.status).toBe(200);
+  });
+
   test("the token a route needs gets past access control", async () => {
     // Deletes last, so the others still find what they act on.
     const ordered = [...operations].sort(

@@ -72,7 +72,10 @@ export class StreamClient {
   }
 
   /** `init`: Bun's WebSocket options (headers such as Authorization, tls for wss). */
-  static async connect(url: string, init?: { headers?: Record<string, string>; tls?: object }): Promise<StreamClient> {
+  static async connect(
+    url: string,
+    init?: { headers?: Record<string, string>; tls?: object },
+  ): Promise<StreamClient> {
     const socket = init === undefined ? new WebSocket(url) : new WebSocket(url, init as never);
     const client = new StreamClient(socket);
     await new Promise<void>((resolve, reject) => {
