@@ -11,6 +11,7 @@ import { WS_PRODUCES_IN_FLIGHT_MAX, WS_SEND_BYTES_PER_TURN_MAX } from "../../lib
 import { produceRecords } from "../../lib/gateway/produce-records.ts";
 import { readBinaryFrame } from "../../lib/gateway/ws-binary-frame.ts";
 import { StreamConnection } from "../../lib/gateway/ws-connection.ts";
+import { GroupCoordinator } from "../../lib/groups/group-coordinator.ts";
 import type { SendOutcome, WebSocketPeer } from "../../lib/platform/http-server.ts";
 import { LogManager } from "../../lib/topics/log-manager.ts";
 import { parseClientFrame } from "../../routes/ws-frames.ts";
@@ -65,6 +66,7 @@ beforeEach(() => {
   peer = new FakePeer();
   deferred = [];
   connection = new StreamConnection(gateway, peer, {
+    groups: GroupCoordinator.open({ logs }),
     describeError: (error) => (error as { toJSON(): never }).toJSON(),
     defer: (task) => deferred.push(task),
   });
