@@ -2,6 +2,7 @@
 // served by the group coordinator as the HTTP routes are; `rebalance` frames pushed the moment a
 // member's group starts a rebalance or drops the member; and Kafka's LeaveGroup on close, since a member
 // joined through a connection belongs to it and must not hold its partitions once the client is gone.
+import { assert } from "../assert.ts";
 import { isSluiceError, SluiceError } from "../errors.ts";
 import { unknownMember } from "../groups/consumer-group.ts";
 import type {
@@ -116,7 +117,8 @@ export class GroupMembers {
         },
       }),
     );
-    const joiner = member!;
+    assert(member !== undefined, "a join either names a held member or is told its new member's id");
+    const joiner = member;
     joiner.joinsInFlight++;
     joining.then(
       (result) => this.#joined(frame, joiner, result),
@@ -164,9 +166,9 @@ export class GroupMembers {
   }
 
   #leave(frame: LeaveFrame): void {
-    const member = this.#held(frame.group, frame.memberId);
-    this.#checked(member, () => this.groups.leave(frame.group, frame.memberId));
-    this.#forget(member);
+    // Forgotten first: the coordinator's memberRemoved then finds nothing to tell; it is the client's own.
+    this.#forget(this.#held(frame.group, frame.memberId));
+    this.groups.leave(frame.group, frame.memberId);
     const { group, memberId } = frame;
     this.outlet.send({
       type: "left",
@@ -231,12 +233,15 @@ export class GroupMembers {
     }
   }
 
-  /** A member dropped by its group is told, as if its group rebalanced: its partitions are going. */
-  #memberRemoved({ groupId, generationId, memberId, why }: MemberRemoved): void {
+  /**
+   * A member taken out of its group by anything but this connection's own leave (a timeout, or a leave
+   * over HTTP naming it) is told, as if its group rebalanced: its partitions are going to others.
+   */
+  #memberRemoved({ groupId, generationId, memberId }: MemberRemoved): void {
     const member = this.#members.get(keyOf(groupId, memberId));
     if (member === undefined) return;
     this.#forget(member);
-    if (why !== "left") this.#tell(member, generationId);
+    this.#tell(member, generationId);
   }
 
   #tell(member: HeldMember, generationId: number): void {

@@ -15,7 +15,7 @@ import {
   sendJoin,
   TOPIC,
 } from "./group-helpers.ts";
-import { StreamClient, type StreamNode, type StreamNodeOptions, startStreamNode } from "./helpers.ts";
+import { StreamClient, type StreamNode, type StreamNodeOptions, scrape, startStreamNode } from "./helpers.ts";
 
 const PARTITIONS = 4;
 
@@ -162,6 +162,20 @@ describe("membership over WebSocket", () => {
     await a.expectQuiet(); // the member that left is not told of the rebalance its leaving started
     a.send({ type: "leave", group: GROUP, memberId: joinedA.memberId });
     await a.expectError("UNKNOWN_MEMBER_ID", { field: "memberId" });
+  });
+
+  test("a member taken out over HTTP is told on its connection", async () => {
+    const node = await start();
+    const { a, b, joinedA, joinedB } = await twoJoined(node);
+    const response = await fetch(`${node.api}/groups/${GROUP}/members/${joinedA.memberId}`, {
+      method: "DELETE",
+    });
+    expect(response.status).toBe(204);
+    expect((await expectRebalance(a, joinedA.memberId)).generationId).toBe(1);
+    expect((await expectRebalance(b, joinedB.memberId)).generationId).toBe(1);
+    a.send({ type: "heartbeat", requestId: "h", group: GROUP, memberId: joinedA.memberId, generationId: 1 });
+    await a.expectError("UNKNOWN_MEMBER_ID", { requestId: "h" });
+    expect(await scrape(node, "sluice_websocket_group_members")).toBe(1);
   });
 
   test("a member joined on one connection cannot be driven from another", async () => {
