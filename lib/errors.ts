@@ -88,8 +88,10 @@ export const ERRORS = {
    * holds more records than its record credit: nothing is sent until the client grants more.
    */
   CREDIT_TOO_SMALL: { code: 7005, status: 400, retriable: true, kafkaCode: 42 },
-  /** A frame type the protocol reserves but this node does not serve yet (join, commit). */
+  /** A frame type the protocol reserves but this node does not serve yet (retired: join and commit are served). */
   NOT_YET_SUPPORTED: { code: 7006, status: 501, retriable: false, kafkaCode: 35 },
+  /** A join frame past WS_GROUP_MEMBERS_PER_CONNECTION_MAX members on one connection; leave one first. */
+  TOO_MANY_GROUP_MEMBERS: { code: 7007, status: 429, retriable: false, kafkaCode: 81 },
   // 8xxx: access control (lib/auth/). Answered before a request does anything, so they leave no trace.
   /** No token, or one that is unknown or revoked (answered with WWW-Authenticate: Bearer). */
   UNAUTHENTICATED: { code: 8000, status: 401, retriable: false, kafkaCode: 58 },

@@ -25,6 +25,6 @@ export function apiRoutes(deps: AppDeps, metrics: SluiceMetrics): Hono {
   api.route("/topics", offsetRoutes(gateway));
   api.route("/producers", producerRoutes(gateway));
   api.route("/groups", groupRoutes(gateway, groups));
-  api.route("/", wsRoutes(gateway, deps.webSocketLimits, deps.access));
+  api.route("/", wsRoutes(gateway, groups, deps.webSocketLimits, deps.access));
   return api;
 }

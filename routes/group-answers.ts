@@ -32,6 +32,11 @@ export const joinAnswer: z.ZodType<JoinResult> = z
   .object({
     memberId: z.string().meta({ description: "Name it in heartbeats, commits, leaving and joining again." }),
     generationId,
+    leader: z.boolean().meta({
+      description:
+        "Whether this member is the group's leader (the one in the group longest), as Kafka names one; " +
+        "the server assigns partitions itself, so the leader has no extra work.",
+    }),
     assignor,
     assignment: z.array(topicPartitions).meta({ description: "The partitions this member consumes." }),
     heartbeatIntervalMs: z.number().int().min(1).meta({
@@ -44,6 +49,7 @@ export const joinAnswer: z.ZodType<JoinResult> = z
       {
         memberId: "billing-7f3c1f0e-2b8a-4a57-9d52-8d1c2f1c6a10",
         generationId: 1,
+        leader: true,
         assignor: "range",
         assignment: [{ topic: "orders", partitions: [0, 1] }],
         heartbeatIntervalMs: 10_000,

@@ -34,7 +34,7 @@ const safeInteger = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const groupParams = z.object({ group: groupId });
 const memberParams = z.object({ group: groupId, member: memberId });
 
-const joinBody = z
+export const joinBody = z
   .object({
     memberId: memberId.optional().meta({ description: "Left out by a new member; its id to join again." }),
     clientId: z
@@ -84,7 +84,7 @@ const heartbeatBody = z
   .strict()
   .meta({ examples: [{ generationId: 1 }] });
 
-const commitBody = z
+export const commitBody = z
   .object({
     offsets: z
       .array(

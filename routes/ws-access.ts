@@ -50,8 +50,11 @@ function deniedBecause(principal: Principal, frame: ClientFrame): string | undef
     case "rejected":
     case "credit":
     case "unsubscribe":
+    case "heartbeat":
+    case "leave":
       // Bad frames are answered as they are; credit and unsubscribe touch only this connection's own
-      // subscriptions, each checked when it was made.
+      // subscriptions, heartbeat and leave only the group members it joined: each was checked when it
+      // was made.
       return undefined;
     case "subscribe":
       return mayUseTopic(grants, "consume", frame.topic)

@@ -9,13 +9,8 @@ import type { Acks } from "../lib/gateway/append-batches.ts";
 import { WS_FRAME_BYTES_MAX, WS_REQUEST_ID_LENGTH_MAX } from "../lib/gateway/limits.ts";
 import { FETCH_PAYLOAD_FORMATS, PAYLOAD_FORMATS } from "../lib/gateway/payload-format.ts";
 import { checkRecordCount } from "../lib/gateway/produce-records.ts";
-import {
-  type ClientFrame,
-  RESERVED_FRAME_TYPES,
-  type RejectedFrame,
-  type RequestId,
-  type SubscriptionId,
-} from "../lib/gateway/ws-protocol.ts";
+import type { ClientFrame, RejectedFrame, RequestId, SubscriptionId } from "../lib/gateway/ws-protocol.ts";
+import { commitBody, joinBody } from "./groups.ts";
 import { producedRecord } from "./records.ts";
 import { parseInput } from "./validate.ts";
 
@@ -85,15 +80,47 @@ const produceFrame = z
   })
   .strict();
 
+// Consumer-group frames carry the HTTP bodies (routes/groups.ts) with the group the URL would name; the
+// coordinator checks the rest (group id bytes, session timeout range), as it does for HTTP.
+const group = z.string().min(1);
+const memberId = z.string().min(1);
+const generationId = offset;
+
+const joinFrame = joinBody.extend({ type: z.literal("join"), requestId, group });
+
+const heartbeatFrame = z
+  .object({ type: z.literal("heartbeat"), requestId: requestId.optional(), group, memberId, generationId })
+  .strict();
+
+const leaveFrame = z
+  .object({ type: z.literal("leave"), requestId: requestId.optional(), group, memberId })
+  .strict();
+
+const commitFrame = commitBody
+  .extend({ type: z.literal("commit"), requestId, group })
+  .superRefine((frame, context) => {
+    if ((frame.memberId === undefined) === (frame.generationId === undefined)) return;
+    context.addIssue({
+      code: "custom",
+      message:
+        "memberId and generationId go together: both for a member's commit, neither for a standalone one",
+      path: [frame.memberId === undefined ? "memberId" : "generationId"],
+    });
+  });
+
 const SCHEMAS = {
   subscribe: subscribeFrame,
   credit: creditFrame,
   unsubscribe: unsubscribeFrame,
   produce: produceFrame,
+  join: joinFrame,
+  heartbeat: heartbeatFrame,
+  leave: leaveFrame,
+  commit: commitFrame,
 } as const;
 
 /** Every frame type a client may send. */
-export const FRAME_TYPES = [...Object.keys(SCHEMAS), ...RESERVED_FRAME_TYPES];
+export const FRAME_TYPES = Object.keys(SCHEMAS);
 
 /** The frame a client sent, checked; never throws. */
 export function parseClientFrame(frame: string | Uint8Array): ClientFrame {
@@ -148,7 +175,6 @@ function checkFrame(json: unknown): ClientFrame {
     throw new SluiceError("INVALID_REQUEST", "a frame is a JSON object with a type", { field: "frame" });
   }
   const type = (json as { type?: unknown }).type;
-  if (RESERVED_FRAME_TYPES.includes(type as never)) return { type } as ClientFrame;
   if (typeof type !== "string" || !Object.hasOwn(SCHEMAS, type)) {
     const named = typeof type === "string" ? `"${type}"` : "missing";
     throw new SluiceError("INVALID_REQUEST", `type: ${named} is not one of ${FRAME_TYPES.join(", ")}`, {

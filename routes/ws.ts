@@ -1,6 +1,6 @@
-// GET /api/v1/ws: the upgrade to a WebSocket carrying subscriptions and produce (the frame protocol is
-// in lib/gateway/ws-protocol.ts and the README). Frames are checked here (ws-frames.ts) and served by
-// the stream hub in lib/gateway/.
+// GET /api/v1/ws: the upgrade to a WebSocket carrying subscriptions, produce and consumer-group
+// membership (the frame protocol is in lib/gateway/ws-protocol.ts and the README). Frames are checked
+// here (ws-frames.ts) and served by the stream hub in lib/gateway/.
 import { Hono } from "hono";
 import { AssertionError } from "../lib/assert.ts";
 import type { AccessControl } from "../lib/auth/access-control.ts";
@@ -8,14 +8,25 @@ import { isSluiceError, SluiceError } from "../lib/errors.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
 import { StreamHub, type StreamLimits } from "../lib/gateway/ws-hub.ts";
 import type { ErrorBody } from "../lib/gateway/ws-protocol.ts";
+import type { GroupCoordinator } from "../lib/groups/group-coordinator.ts";
 import { upgradeToWebSocket, type WebSocketPeer } from "../lib/platform/http-server.ts";
 import { INTERNAL_ERROR } from "./errors.ts";
 import { describeRoute } from "./route-docs.ts";
 import { wsFrameGuard } from "./ws-access.ts";
 import { parseClientFrame } from "./ws-frames.ts";
 
-export function wsRoutes(gateway: Gateway, limits: Partial<StreamLimits> = {}, access?: AccessControl): Hono {
-  const hub = new StreamHub(gateway, { parseFrame: parseClientFrame, describeError: errorBodyOf, limits });
+export function wsRoutes(
+  gateway: Gateway,
+  groups: GroupCoordinator,
+  limits: Partial<StreamLimits> = {},
+  access?: AccessControl,
+): Hono {
+  const hub = new StreamHub(gateway, {
+    groups,
+    parseFrame: parseClientFrame,
+    describeError: errorBodyOf,
+    limits,
+  });
   const app = new Hono();
   app.get(
     "/ws",
@@ -24,7 +35,8 @@ export function wsRoutes(gateway: Gateway, limits: Partial<StreamLimits> = {}, a
       summary: "WebSocket streams (upgrade)",
       description:
         "Upgrades to a WebSocket that carries subscriptions with credit-based flow control (JSON or " +
-        "binary RecordBatch frames) and produce requests. The frames are described in the README.",
+        "binary RecordBatch frames), produce requests and consumer-group membership (join, heartbeat, " +
+        "leave, commit, pushed rebalances). The frames are described in the README.",
       responses: { 101: { description: "Switching Protocols: the connection is now a WebSocket." } },
       errors: ["UPGRADE_REQUIRED", "TOO_MANY_CONNECTIONS"],
     }),

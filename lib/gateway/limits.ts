@@ -48,6 +48,13 @@ export const WS_CONNECTIONS_MAX = 256;
 export const WS_SUBSCRIPTIONS_PER_CONNECTION_MAX = 32;
 
 /**
+ * Consumer-group members joined through one connection (lib/gateway/ws-group-members.ts): each holds a
+ * place in its group with a session timer, and its join may wait a whole rebalance timeout. A client
+ * reads its groups' partitions through subscriptions, so as many members as subscriptions is plenty.
+ */
+export const WS_GROUP_MEMBERS_PER_CONNECTION_MAX = WS_SUBSCRIPTIONS_PER_CONNECTION_MAX;
+
+/**
  * Bytes of one client frame Sluice reads. A produce frame of this size is held in memory while it is
  * parsed and appended; larger frames are answered with REQUEST_TOO_LARGE and dropped.
  */

@@ -49,7 +49,7 @@ export function checkText(input: string, field: string): void {
 }
 
 /** String.prototype.isWellFormed (ES2024, in Bun and Deno; the tsconfig's lib stops at ES2023). */
-function isWellFormed(text: string): boolean {
+export function isWellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 

@@ -1,7 +1,9 @@
-// One WebSocket connection: its subscriptions, its produce requests and the loop that sends records
-// frames while credit and the socket allow. A bad frame is answered with an error frame and goes no
-// further; an error reading one subscription ends that subscription only.
+// One WebSocket connection: its subscriptions, its produce requests, its consumer-group members
+// (ws-group-members.ts) and the loop that sends records frames while credit and the socket allow. A bad
+// frame is answered with an error frame and goes no further; an error reading one subscription ends that
+// subscription only.
 import { SluiceError } from "../errors.ts";
+import type { GroupCoordinator } from "../groups/group-coordinator.ts";
 import type { WebSocketPeer } from "../platform/http-server.ts";
 import type { Gateway } from "./gateway.ts";
 import {
@@ -11,6 +13,7 @@ import {
   WS_SUBSCRIPTIONS_PER_CONNECTION_MAX,
 } from "./limits.ts";
 import { produceRecords } from "./produce-records.ts";
+import { GroupMembers } from "./ws-group-members.ts";
 import type {
   ClientFrame,
   CreditFrame,
@@ -28,7 +31,10 @@ import { FrameSender } from "./ws-sender.ts";
 import { Subscription, startOffsetOf } from "./ws-subscription.ts";
 
 export interface ConnectionOptions {
+  /** The node's consumer groups, which join frames join. */
+  groups: GroupCoordinator;
   subscriptionsMax?: number;
+  groupMembersMax?: number;
   /** An error frame's body for anything thrown (a SluiceError, or Sluice's own fault). */
   describeError: (error: unknown) => ErrorBody;
   /** Called once, when the connection is gone. */
@@ -45,6 +51,7 @@ interface FrameIds {
 export class StreamConnection {
   readonly #subscriptions = new Map<SubscriptionId, Subscription>();
   readonly #sender: FrameSender;
+  readonly #members: GroupMembers;
   #producesInFlight = 0;
   #readingPaused = false;
   #pumping = false;
@@ -60,10 +67,20 @@ export class StreamConnection {
     this.#sender = new FrameSender(peer, () =>
       this.close(CLOSE_CODES.policyViolation, "send buffer full: the client is not reading its frames"),
     );
+    const outlet = {
+      send: (frame: ServerFrame) => this.#sendFrame(frame),
+      sendError: (error: unknown, ids: FrameIds) => this.#sendError(error, ids),
+    };
+    this.#members = new GroupMembers(options.groups, outlet, options.groupMembersMax);
   }
 
   get subscriptionCount(): number {
     return this.#subscriptions.size;
+  }
+
+  /** Consumer-group members joined through this connection. */
+  get groupMemberCount(): number {
+    return this.#members.count;
   }
 
   /** Bytes waiting in the socket's send buffer. */
@@ -98,12 +115,13 @@ export class StreamConnection {
     this.closed();
   }
 
-  /** The socket is gone: stop every subscription's wait. */
+  /** The socket is gone: stop every subscription's wait; every member leaves its group. */
   closed(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const subscription of this.#subscriptions.values()) subscription.end();
     this.#subscriptions.clear();
+    this.#members.close();
     this.options.onClosed?.(this);
   }
 
@@ -122,13 +140,12 @@ export class StreamConnection {
       case "produce":
         this.#produce(frame);
         return;
-      case "commit":
       case "join":
-        throw new SluiceError(
-          "NOT_YET_SUPPORTED",
-          `${frame.type} frames are reserved for consumer groups, which this node does not serve over WebSocket yet`,
-          { field: "type" },
-        );
+      case "heartbeat":
+      case "leave":
+      case "commit":
+        this.#members.receive(frame);
+        return;
       case "rejected":
         throw frame.error;
     }

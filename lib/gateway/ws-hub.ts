@@ -11,9 +11,10 @@ import { CLOSE_CODES } from "./ws-protocol.ts";
 export interface StreamLimits {
   connectionsMax: number;
   subscriptionsMax: number;
+  groupMembersMax: number;
 }
 
-export interface StreamHubOptions extends Pick<ConnectionOptions, "describeError" | "defer"> {
+export interface StreamHubOptions extends Pick<ConnectionOptions, "describeError" | "defer" | "groups"> {
   /** Checks a client frame: the text or bytes as received, the frame they stand for or why not. */
   parseFrame: (frame: string | Uint8Array) => ClientFrame;
   /** The limits in lib/gateway/limits.ts unless given (tests lower them). */
@@ -61,13 +62,14 @@ export class StreamHub {
       guard?.closed();
       return refuse(peer, this);
     }
+    const limits = this.options.limits ?? {};
     const connection = new StreamConnection(this.gateway, peer, {
+      groups: this.options.groups,
       describeError: this.options.describeError,
       onClosed: (closed) => this.#connections.delete(closed),
       ...(this.options.defer === undefined ? {} : { defer: this.options.defer }),
-      ...(this.options.limits?.subscriptionsMax === undefined
-        ? {}
-        : { subscriptionsMax: this.options.limits.subscriptionsMax }),
+      ...(limits.subscriptionsMax === undefined ? {} : { subscriptionsMax: limits.subscriptionsMax }),
+      ...(limits.groupMembersMax === undefined ? {} : { groupMembersMax: limits.groupMembersMax }),
     });
     this.#connections.add(connection);
     const { parseFrame } = this.options;
@@ -127,6 +129,15 @@ function registerGauges(hub: StreamHub): void {
       gauge.set(
         {},
         sum((connection) => connection.subscriptionCount),
+      ),
+  });
+  registry.gauge({
+    name: "sluice_websocket_group_members",
+    help: "Consumer-group members joined through WebSocket connections (they leave when their connection closes).",
+    collect: (gauge) =>
+      gauge.set(
+        {},
+        sum((connection) => connection.groupMemberCount),
       ),
   });
   registry.gauge({

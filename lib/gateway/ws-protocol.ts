@@ -1,9 +1,10 @@
 // The WebSocket stream protocol at /api/v1/ws: the frames a client and Sluice exchange, as types.
 // routes/ws-frames.ts checks client frames against these; lib/gateway/ws-connection.ts answers them.
 //
-// One connection carries many subscriptions and produce requests. Client frames are JSON text; Sluice
-// answers in JSON text, except records for a `format: "binary"` subscription, which come as binary
-// frames (lib/gateway/ws-binary-frame.ts: a 24-byte header, then RecordBatch v2 bytes as stored).
+// One connection carries many subscriptions, produce requests and consumer-group members. Client frames
+// are JSON text; Sluice answers in JSON text, except records for a `format: "binary"` subscription,
+// which come as binary frames (lib/gateway/ws-binary-frame.ts: a 24-byte header, then RecordBatch v2
+// bytes as stored).
 //
 // Client → Sluice
 //   subscribe   {type, id, topic, partition, from, format?, keyFormat?, valueFormat?, credit?}
@@ -17,7 +18,20 @@
 //   produce     {type, requestId, topic, records, acks?, durable?, keyFormat?, valueFormat?}: the HTTP
 //               produce's body and query in one frame (same record shape, same partitioner).
 //               requestId: a string or integer the client picks; acks: 0, 1 (default), "all" or -1.
-//   commit, join  reserved for consumer groups; answered with NOT_YET_SUPPORTED for now.
+//   join        {type, requestId, group, topics, memberId?, clientId?, sessionTimeoutMs?,
+//               rebalanceTimeoutMs?, assignor?}: joins a consumer group (or joins again with the
+//               memberId it was given), as POST /groups/{g}/members. Answered with `joined` when the
+//               group's rebalance completes. The member belongs to this connection: it leaves its
+//               group when the connection closes.
+//   heartbeat   {type, requestId?, group, memberId, generationId}: answered only when refused
+//               (REBALANCE_IN_PROGRESS: join again with the memberId; UNKNOWN_MEMBER_ID,
+//               ILLEGAL_GENERATION: join again without it).
+//   leave       {type, requestId?, group, memberId}: answered with `left`.
+//   commit      {type, requestId, group, memberId?, generationId?, offsets: [{topic, partition,
+//               offset, metadata?}]}: all or none, as POST /groups/{g}/offsets; memberId and
+//               generationId both (a member's commit) or neither (a standalone consumer's).
+//   Group frames name only members joined through this connection; any other is UNKNOWN_MEMBER_ID.
+//   Joining a group creates no subscription: the client subscribes to the partitions it was given.
 //
 // Sluice → client
 //   subscribed   {type, id, offset, highWatermark}: the offset the subscription starts at.
@@ -27,6 +41,17 @@
 //                deleted topic, an offset retention removed); no frame for that id follows.
 //   produced     {type, requestId, offsets: [{partition, offset}]}, in request order; none for acks 0
 //                (errors are still sent).
+//   joined       {type, requestId, group, memberId, generationId, leader, assignment: [{topic,
+//                partition, committedOffset}]}: the member's partitions in this generation, each with
+//                the group's committed offset (null when none: the client starts by its reset policy).
+//   left         {type, requestId?, group, memberId}
+//   committed    {type, requestId, group, offsets: [{topic, partition, offset}]}
+//   rebalance    {type, group, memberId, generationId}, unprompted: the member's group started a
+//                rebalance (a member joined, left or was dropped), or dropped this member (silent past
+//                its session timeout, or it did not join again within a rebalance). The client stops
+//                reading its partitions, commits if it wants, and joins again (a dropped member's join
+//                with its old memberId is UNKNOWN_MEMBER_ID: it joins without). Sent after the
+//                member's `joined` if that was still on its way.
 //   error        {type, id?, requestId?, code, name, message, field?, needed?}: the table in
 //                lib/errors.ts. A bad frame is answered and dropped: the connection and its other
 //                subscriptions go on.
@@ -40,10 +65,17 @@
 // Records frames go out only while the socket has no backpressure; they are read from the log when
 // sent, never queued.
 //
+// Consumer groups. A connection's members are the coordinator's (lib/groups/), as HTTP members are: the
+// same checks, generations and committed offsets, so one group may mix WebSocket and HTTP members and
+// GET /groups/{g} describes them all. At most WS_GROUP_MEMBERS_PER_CONNECTION_MAX members per connection
+// (TOO_MANY_GROUP_MEMBERS).
+//
 // Close codes Sluice uses: 1001 shutting down, 1008 the client let its send buffer fill
 // (WS_SEND_BUFFER_BYTES_MAX) without reading, 1009 a frame over WS_FRAME_BYTES_HARD_MAX, 1011 an
 // internal error, 1013 too many connections.
 import type { ErrorName } from "../errors.ts";
+import type { AssignorName } from "../groups/assignors.ts";
+import type { OffsetToCommit } from "../groups/committed-offsets.ts";
 import type { Acks } from "./append-batches.ts";
 import type { FetchPayloadFormat, PayloadFormat } from "./payload-format.ts";
 import type { ProducedRecord } from "./produce-records.ts";
@@ -95,12 +127,44 @@ export interface ProduceFrame {
   valueFormat: PayloadFormat;
 }
 
-/** commit and join: consumer-group frames the protocol names now and serves later. */
-export interface ReservedFrame {
-  type: "commit" | "join";
-  id?: SubscriptionId;
-  requestId?: RequestId;
+export interface JoinFrame {
+  type: "join";
+  requestId: RequestId;
+  group: string;
+  topics: string[];
+  memberId?: string;
+  clientId?: string;
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  assignor?: AssignorName;
 }
+
+export interface HeartbeatFrame {
+  type: "heartbeat";
+  requestId?: RequestId;
+  group: string;
+  memberId: string;
+  generationId: number;
+}
+
+export interface LeaveFrame {
+  type: "leave";
+  requestId?: RequestId;
+  group: string;
+  memberId: string;
+}
+
+export interface CommitFrame {
+  type: "commit";
+  requestId: RequestId;
+  group: string;
+  memberId?: string;
+  generationId?: number;
+  offsets: OffsetToCommit[];
+}
+
+/** The consumer-group frames, served by lib/gateway/ws-group-members.ts. */
+export type GroupFrame = JoinFrame | HeartbeatFrame | LeaveFrame | CommitFrame;
 
 /** A client frame that failed its checks: answered with an error frame naming what it could. */
 export interface RejectedFrame {
@@ -115,10 +179,8 @@ export type ClientFrame =
   | CreditFrame
   | UnsubscribeFrame
   | ProduceFrame
-  | ReservedFrame
+  | GroupFrame
   | RejectedFrame;
-
-export const RESERVED_FRAME_TYPES = ["commit", "join"] as const;
 
 export interface SubscribedFrame {
   type: "subscribed";
@@ -146,6 +208,37 @@ export interface ProducedFrame {
   offsets: Array<{ partition: number; offset: number }>;
 }
 
+export interface JoinedFrame {
+  type: "joined";
+  requestId: RequestId;
+  group: string;
+  memberId: string;
+  generationId: number;
+  leader: boolean;
+  assignment: Array<{ topic: string; partition: number; committedOffset: number | null }>;
+}
+
+export interface LeftFrame {
+  type: "left";
+  requestId?: RequestId;
+  group: string;
+  memberId: string;
+}
+
+export interface CommittedFrame {
+  type: "committed";
+  requestId: RequestId;
+  group: string;
+  offsets: Array<{ topic: string; partition: number; offset: number }>;
+}
+
+export interface RebalanceFrame {
+  type: "rebalance";
+  group: string;
+  memberId: string;
+  generationId: number;
+}
+
 /** An error's body as every answer carries it: routes/errors.ts for HTTP, this for frames. */
 export interface ErrorBody {
   code: number;
@@ -162,7 +255,16 @@ export interface ErrorFrame extends ErrorBody {
   needed?: number;
 }
 
-export type ServerFrame = SubscribedFrame | RecordsFrame | UnsubscribedFrame | ProducedFrame | ErrorFrame;
+export type ServerFrame =
+  | SubscribedFrame
+  | RecordsFrame
+  | UnsubscribedFrame
+  | ProducedFrame
+  | JoinedFrame
+  | LeftFrame
+  | CommittedFrame
+  | RebalanceFrame
+  | ErrorFrame;
 
 /** Close codes (RFC 6455 §7.4.1) Sluice closes a connection with. */
 export const CLOSE_CODES = {

@@ -22,11 +22,21 @@ export interface JoinRequest {
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   assignor: AssignorName;
+  /**
+   * Told the new member's id at once, before the rebalance completes: a WebSocket connection ties the
+   * member to itself from the start, so it can leave even while its first join waits.
+   */
+  onMemberId?: (memberId: string) => void;
 }
 
 export interface JoinResult {
   memberId: string;
   generationId: number;
+  /**
+   * Kafka's group leader: the member that has been in the group longest. Sluice assigns on the server,
+   * so the leader has no work to do; clients that elect one task among the members can use it.
+   */
+  leader: boolean;
   assignor: AssignorName;
   assignment: TopicPartitions[];
   /** How often to heartbeat to keep the place and to hear of a rebalance well within its timeout. */
@@ -50,6 +60,33 @@ export interface ConsumerGroupOptions {
   newMemberId: (clientId: string) => string;
   /** Called when the group has no members left (after the last leaves, or a rebalance no one joined). */
   onEmpty: () => void;
+  /** Told of each membership event, so a connection can tell its members at once (ws-group-members.ts). */
+  listener?: MembershipListener;
+}
+
+/** Why a member is no longer in its group. */
+export type MemberRemoval = "left" | "session-timeout" | "rebalance-timeout";
+
+export interface RebalanceStarted {
+  groupId: string;
+  /** The generation the rebalance ends. */
+  generationId: number;
+  /** The members that have to join again: those not already waiting in a join. */
+  memberIds: readonly string[];
+}
+
+export interface MemberRemoved {
+  groupId: string;
+  /** The group's generation when the member went. */
+  generationId: number;
+  memberId: string;
+  why: MemberRemoval;
+}
+
+export interface MembershipListener {
+  rebalanceStarted(event: RebalanceStarted): void;
+  /** A member left or was dropped; the group goes on without it. */
+  memberRemoved(event: MemberRemoved): void;
 }
 
 interface Member {
@@ -88,6 +125,7 @@ export class ConsumerGroup {
   #generationId = 0;
   /** Chosen by the first member to join an empty group; the others must name the same. */
   #assignor: AssignorName | undefined;
+  /** In join order, which picks the leader. */
   readonly #members = new Map<string, Member>();
   #rebalance: Rebalance | undefined;
   /** The partition count of each subscribed topic when the assignment was made (0: no such topic). */
@@ -153,6 +191,7 @@ export class ConsumerGroup {
       pendingJoin: undefined,
     };
     this.#members.set(id, member);
+    request.onMemberId?.(id);
     this.#assignor = request.assignor;
     this.#armSessionTimer(member, member.sessionTimeoutMs);
     const joined = this.#awaitRebalance(member);
@@ -199,7 +238,7 @@ export class ConsumerGroup {
 
   /** The member leaves at once (Kafka's LeaveGroup); the others rebalance. */
   leave(memberId: string): void {
-    this.#removeMember(this.#member(memberId), "it left the group");
+    this.#removeMember(this.#member(memberId), "left");
   }
 
   /**
@@ -279,6 +318,7 @@ export class ConsumerGroup {
     const nowMs = this.#nowMs();
     // Kafka's rebalance timeout is the largest any member asked for.
     const timeoutMs = Math.max(0, ...[...this.#members.values()].map((member) => member.rebalanceTimeoutMs));
+    const toRejoin = [...this.#members.values()].filter((member) => member.pendingJoin === undefined);
     this.#rebalance = {
       deadlineMs: nowMs + timeoutMs,
       initial: fromEmpty,
@@ -287,6 +327,13 @@ export class ConsumerGroup {
       cancelDelay: undefined,
     };
     if (fromEmpty) this.#delayRebalance();
+    if (toRejoin.length === 0) return;
+    const memberIds = toRejoin.map((member) => member.id);
+    this.options.listener?.rebalanceStarted({
+      groupId: this.groupId,
+      generationId: this.#generationId,
+      memberIds,
+    });
   }
 
   /**
@@ -324,9 +371,9 @@ export class ConsumerGroup {
     this.#rebalance?.cancelDeadline();
     this.#rebalance?.cancelDelay?.();
     this.#rebalance = undefined;
-    for (const member of [...this.#members.values()]) {
-      if (member.pendingJoin === undefined) this.#forget(member);
-    }
+    const missed = [...this.#members.values()].filter((member) => member.pendingJoin === undefined);
+    for (const member of missed) this.#forget(member);
+    for (const member of missed) this.#told(member, "rebalance-timeout");
     this.#generationId++;
     if (this.#members.size === 0) {
       assertTransition(this.#state, "Empty");
@@ -380,6 +427,8 @@ export class ConsumerGroup {
     return {
       memberId: member.id,
       generationId: this.#generationId,
+      // Map order is join order: the longest-standing member leads, and the next one when it goes.
+      leader: this.#members.keys().next().value === member.id,
       assignor: this.#assignor!,
       assignment: member.assignment,
       heartbeatIntervalMs: Math.max(
@@ -417,7 +466,7 @@ export class ConsumerGroup {
       if (this.#members.get(member.id) !== member) return;
       const silentMs = this.#nowMs() - member.lastSeenMs;
       if (member.pendingJoin === undefined && silentMs >= member.sessionTimeoutMs) {
-        this.#removeMember(member, `it sent no heartbeat for ${member.sessionTimeoutMs} ms`);
+        this.#removeMember(member, "session-timeout");
         return;
       }
       const restMs =
@@ -426,12 +475,20 @@ export class ConsumerGroup {
     }, delayMs);
   }
 
-  #removeMember(member: Member, why: string): void {
+  #removeMember(member: Member, why: "left" | "session-timeout"): void {
     this.#forget(member);
-    member.pendingJoin?.reject(unknownMember(this.groupId, member.id, { why }));
+    const reason =
+      why === "left" ? "it left the group" : `it sent no heartbeat for ${member.sessionTimeoutMs} ms`;
+    member.pendingJoin?.reject(unknownMember(this.groupId, member.id, { why: reason }));
     member.pendingJoin = undefined;
+    this.#told(member, why);
     if (this.#state === "Stable") this.#prepareRebalance();
     this.#maybeCompleteRebalance();
+  }
+
+  #told(member: Member, why: MemberRemoval): void {
+    const event = { groupId: this.groupId, generationId: this.#generationId, memberId: member.id, why };
+    this.options.listener?.memberRemoved(event);
   }
 
   #forget(member: Member): void {

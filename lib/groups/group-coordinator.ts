@@ -5,6 +5,7 @@
 // survive a restart; memberships do not (every client reconnects and joins again after one).
 import type { Clock } from "../clock.ts";
 import { isSluiceError, SluiceError } from "../errors.ts";
+import { checkText, isWellFormed } from "../gateway/payload-format.ts";
 import type { PartitionLog } from "../log/partition-log.ts";
 import type { ConsumerLagSource } from "../metrics/sluice-metrics.ts";
 import type { LogManager } from "../topics/log-manager.ts";
@@ -15,7 +16,13 @@ import {
   type OffsetToCommit,
   type ReplayReport,
 } from "./committed-offsets.ts";
-import { ConsumerGroup, type JoinResult, type MemberDescription, unknownMember } from "./consumer-group.ts";
+import {
+  ConsumerGroup,
+  type JoinResult,
+  type MemberDescription,
+  type MembershipListener,
+  unknownMember,
+} from "./consumer-group.ts";
 import { describePartitions, type GroupPartitionDescription } from "./group-lag.ts";
 import type { GroupState } from "./group-state.ts";
 import {
@@ -34,7 +41,14 @@ import {
 import { type ResetTarget, resetOffsetFor } from "./offset-reset.ts";
 import { OffsetsTopic } from "./offsets-topic.ts";
 
-export type { JoinResult, MemberDescription } from "./consumer-group.ts";
+export type {
+  JoinResult,
+  MemberDescription,
+  MemberRemoval,
+  MemberRemoved,
+  MembershipListener,
+  RebalanceStarted,
+} from "./consumer-group.ts";
 
 export interface JoinInput {
   /** Left out by a new member. */
@@ -45,6 +59,8 @@ export interface JoinInput {
   /** How long a rebalance waits for members to join again; also bounds this join's wait. */
   rebalanceTimeoutMs?: number;
   assignor?: AssignorName;
+  /** Told a new member's id at once, before the rebalance completes. */
+  onMemberId?: (memberId: string) => void;
 }
 
 export interface CommitInput {
@@ -89,6 +105,16 @@ export interface GroupCoordinatorOptions {
 
 export class GroupCoordinator implements ConsumerLagSource {
   readonly #groups = new Map<string, ConsumerGroup>();
+  readonly #listeners = new Set<MembershipListener>();
+  /** Passes every group's membership events on to the listeners watching. */
+  readonly #fanOut: MembershipListener = {
+    rebalanceStarted: (event) => {
+      for (const listener of [...this.#listeners]) listener.rebalanceStarted(event);
+    },
+    memberRemoved: (event) => {
+      for (const listener of [...this.#listeners]) listener.memberRemoved(event);
+    },
+  };
   readonly #offsets: CommittedOffsets;
   readonly logs: LogManager;
   readonly clock: Clock;
@@ -126,6 +152,7 @@ export class GroupCoordinator implements ConsumerLagSource {
       rebalanceTimeoutMs: input.rebalanceTimeoutMs ?? REBALANCE_TIMEOUT_MS_MAX,
       assignor: input.assignor ?? ASSIGNOR_DEFAULT,
       ...(input.memberId === undefined ? {} : { memberId: input.memberId }),
+      ...(input.onMemberId === undefined ? {} : { onMemberId: input.onMemberId }),
     };
     checkJoin(request);
     let group = this.#groups.get(groupId);
@@ -143,6 +170,15 @@ export class GroupCoordinator implements ConsumerLagSource {
 
   leave(groupId: string, memberId: string): void {
     this.#groupOfMember(groupId, memberId).leave(memberId);
+  }
+
+  /**
+   * Tells `listener` of every group's rebalances as they start and of members leaving or dropped, as
+   * they happen (synchronously, inside the call or timer that caused them). Returns the unwatch.
+   */
+  watchMembership(listener: MembershipListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -258,6 +294,7 @@ export class GroupCoordinator implements ConsumerLagSource {
       partitionCount: (topic) => this.#partitionCount(topic),
       initialRebalanceDelayMs: this.options.initialRebalanceDelayMs ?? INITIAL_REBALANCE_DELAY_MS_DEFAULT,
       newMemberId,
+      listener: this.#fanOut,
       // A group with neither members nor offsets is gone (Kafka would sweep it as Dead later).
       onEmpty: () => {
         if (this.#offsets.has(groupId) || this.#groups.get(groupId) !== group) return;
@@ -307,6 +344,12 @@ export class GroupCoordinator implements ConsumerLagSource {
 const utf8 = new TextEncoder();
 
 export function checkGroupId(groupId: string): void {
+  // A lone surrogate (a JSON "\ud800") has no UTF-8 form: the offsets topic would store another name.
+  if (!isWellFormed(groupId)) {
+    throw new SluiceError("INVALID_GROUP_ID", "a group id must be valid Unicode (it has a lone surrogate)", {
+      field: "group",
+    });
+  }
   const bytes = utf8.encode(groupId).length;
   if (bytes > 0 && bytes <= GROUP_ID_BYTES_MAX) return;
   throw new SluiceError(
@@ -318,7 +361,7 @@ export function checkGroupId(groupId: string): void {
   );
 }
 
-function checkJoin(request: Required<Omit<JoinInput, "memberId">>): void {
+function checkJoin(request: Required<Omit<JoinInput, "memberId" | "onMemberId">>): void {
   const { sessionTimeoutMs, rebalanceTimeoutMs, topics, clientId } = request;
   if (!isIntegerIn(sessionTimeoutMs, { min: SESSION_TIMEOUT_MS_MIN, max: SESSION_TIMEOUT_MS_MAX })) {
     throw new SluiceError(
@@ -331,6 +374,7 @@ function checkJoin(request: Required<Omit<JoinInput, "memberId">>): void {
     throw invalid("rebalanceTimeoutMs", `must be ${REBALANCE_TIMEOUT_MS_MIN} to ${REBALANCE_TIMEOUT_MS_MAX}`);
   if (topics.length === 0 || topics.length > SUBSCRIBED_TOPICS_MAX)
     throw invalid("topics", `must name 1 to ${SUBSCRIBED_TOPICS_MAX} topics`);
+  checkText(clientId, "clientId");
   const clientIdBytes = utf8.encode(clientId).length;
   if (clientIdBytes === 0 || clientIdBytes > CLIENT_ID_BYTES_MAX)
     throw invalid("clientId", `must be 1 to ${CLIENT_ID_BYTES_MAX} bytes of UTF-8`);
@@ -347,6 +391,7 @@ function checkOffsets(
     if (!isIntegerIn(entry.offset, { min: 0, max: Number.MAX_SAFE_INTEGER }))
       throw invalid(`${field}.offset`, "must be an integer from 0 to 2^53 - 1");
     logOf(entry.topic, entry.partition, `${field}.partition`);
+    checkText(entry.metadata ?? "", `${field}.metadata`);
     const metadataBytes = utf8.encode(entry.metadata ?? "").length;
     if (metadataBytes > OFFSET_METADATA_BYTES_MAX) {
       throw new SluiceError(

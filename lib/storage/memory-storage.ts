@@ -22,6 +22,9 @@
 //                                 disk frees them). `undefined` lifts it. freeBytes() reports what is left.
 //   shortWrites(enabled = true)   appends go down in several small writes, through the same
 //                                 write-until-done loop as FileStorage; invisible to the caller.
+//   holdDatasyncs()               a slow disk: datasync() calls made until the returned release() is
+//                                 called take effect as usual but do not settle before it, so a test
+//                                 can hold writes in flight for as long as it needs, without timing.
 //   crash({tornTailBytes, seed})  power loss: every file goes back to its durable length plus a prefix of
 //                                 its unsynced bytes, at most `tornTailBytes` long (0 by default), whose
 //                                 length a PRNG seeded with `seed` picks. Files open before the crash
@@ -107,6 +110,19 @@ export class MemoryStorage implements Storage {
   shortWrites(enabled = true): void {
     this.#device.faults.shortWrites = enabled;
     this.#device.shortWriteRandom = seededRandom(SHORT_WRITE_SEED);
+  }
+
+  /** datasync() calls made from now on settle only once the returned function is called. */
+  holdDatasyncs(): () => void {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#device.datasyncsHeldUntil = released;
+    return () => {
+      if (this.#device.datasyncsHeldUntil === released) this.#device.datasyncsHeldUntil = undefined;
+      release();
+    };
   }
 
   clearFaults(): void {
@@ -298,6 +314,8 @@ class Device {
     shortWrites: false,
   };
   readonly stats: MemoryStorageStats = { writeCalls: 0, datasyncCalls: 0 };
+  /** Set by holdDatasyncs(): datasyncs settle only after it resolves. */
+  datasyncsHeldUntil: Promise<void> | undefined;
   /** Bumped by crash(); handles from an earlier generation belong to the process that died. */
   generation = 0;
   shortWriteRandom = seededRandom(SHORT_WRITE_SEED);
@@ -417,10 +435,12 @@ class MemoryFile implements StorageFile {
 
   async datasync(): Promise<void> {
     this.#checkUsable("fsync");
-    if (this.#device.takeDatasyncFailure()) {
+    const failed = this.#device.takeDatasyncFailure();
+    if (!failed) this.markDurable();
+    await this.#device.datasyncsHeldUntil;
+    if (failed) {
       throw new SluiceError("STORAGE_ERROR", `could not fsync ${this.path}: injected datasync failure`);
     }
-    this.markDurable();
   }
 
   /** Makes every written byte durable; writeFileAtomic uses it for its fsync. */

@@ -72,12 +72,12 @@ export async function runChildUntilKilled(
   }
 }
 
-interface Collected {
+export interface Collected {
   text: string;
   done: Promise<void>;
 }
 
-function collect(stream: ReadableStream<Uint8Array>): Collected {
+export function collect(stream: ReadableStream<Uint8Array>): Collected {
   const collected: Collected = { text: "", done: Promise.resolve() };
   collected.done = (async () => {
     const decoder = new TextDecoder();

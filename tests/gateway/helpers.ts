@@ -1,5 +1,6 @@
-// A Sluice node on a real loopback socket over a temp data dir with a ManualClock, and small request
-// helpers, so each gateway test says what it sends and what it expects.
+// A Sluice node on a real loopback socket over a temp data dir (or one a test keeps, to restart a node
+// over it) with a ManualClock, and small request helpers, so each gateway test says what it sends and
+// what it expects.
 import { expect } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,22 +22,43 @@ export interface TestNode extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Opens a fresh data dir and serves the app on an ephemeral loopback port. */
-export function startNode(): TestNode {
-  const dataDir = mkdtempSync(join(tmpdir(), "sluice-gateway-"));
+export interface StartedNode extends TestNode {
+  /**
+   * Stops serving. Clean: the logs close as at shutdown (flushed, shutdown marker). Unclean: the files
+   * close without a flush or the marker, as a crashed process leaves them. The data dir stays.
+   */
+  stop(options?: { clean?: boolean }): Promise<void>;
+}
+
+/**
+ * Serves the app on an ephemeral loopback port over a fresh data dir, removed on close; or over
+ * `dataDir`, which the test keeps, so another node can start over it after this one stops.
+ */
+export function startNode(options: { dataDir?: string } = {}): StartedNode {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sluice-gateway-"));
   const clock = new ManualClock(START_MS);
   const logs = LogManager.open({ dataDir, clock });
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: createApp({ logs }).fetch });
-  const close = async () => {
+  let stopped = false;
+  const stop = async ({ clean = true }: { clean?: boolean } = {}) => {
+    if (stopped) return;
+    stopped = true;
     await server.stop(true);
-    await logs.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (clean) return logs.close();
+    for (const topic of logs.listTopics()) {
+      for (let p = 0; p < topic.partitions; p++) logs.partition(topic.name, p).closeWithoutFlush();
+    }
+  };
+  const close = async () => {
+    await stop();
+    if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
   };
   return {
     api: `http://127.0.0.1:${server.port}/api/v1`,
     logs,
     clock,
     dataDir,
+    stop,
     close,
     [Symbol.asyncDispose]: close,
   };

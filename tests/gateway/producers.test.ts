@@ -2,50 +2,16 @@
 // retried JSON or raw produce is stored once and answered with the first attempt's offsets; gaps and
 // fenced epochs are refused; producer state survives a clean and an unclean restart.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ManualClock } from "../../lib/clock.ts";
 import type { ErrorName } from "../../lib/errors.ts";
 import { partitionForKey } from "../../lib/gateway/partitioner.ts";
 import { PRODUCER_IDS_FILE } from "../../lib/gateway/producer-ids.ts";
 import { PRODUCER_ID_BLOCK_SIZE } from "../../lib/limits.ts";
 import { utf8 } from "../../lib/log/record-batch.ts";
-import { LogManager } from "../../lib/topics/log-manager.ts";
-import { createApp } from "../../routes/app.ts";
+import { tempDir } from "../log/helpers.ts";
 import { producerBatch } from "../log/producer-state-helpers.ts";
-import { createTopic, expectError, fetchAll, START_MS, sendJson, type TestNode } from "./helpers.ts";
-
-interface RestartableNode extends TestNode {
-  /** Stops serving; a clean stop closes the logs, an unclean one leaves them as a crash would. */
-  stop(options: { clean: boolean }): Promise<void>;
-}
-
-/** A node over `dataDir`, which outlives it, so a test can start another over the same directory. */
-function serve(dataDir: string): RestartableNode {
-  const clock = new ManualClock(START_MS);
-  const logs = LogManager.open({ dataDir, clock });
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: createApp({ logs }).fetch });
-  const stop = async ({ clean }: { clean: boolean }) => {
-    await server.stop(true);
-    if (clean) await logs.close();
-  };
-  const close = () => stop({ clean: true });
-  return {
-    api: `http://127.0.0.1:${server.port}/api/v1`,
-    logs,
-    clock,
-    dataDir,
-    stop,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
-}
-
-function dataDir(): { path: string } & Disposable {
-  const path = mkdtempSync(join(tmpdir(), "sluice-producers-"));
-  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
-}
+import { createTopic, expectError, fetchAll, sendJson, startNode, type TestNode } from "./helpers.ts";
 
 interface ProducerAnswer {
   producerId: number;
@@ -84,10 +50,10 @@ function postBatches(node: TestNode, topic: string, batches: Uint8Array[]): Prom
 
 describe("producer ids", () => {
   test("each call hands out a new id with epoch 0, and ids stay unique across restarts", async () => {
-    using dir = dataDir();
+    using dir = tempDir("sluice-producers-");
     const seen = new Set<number>();
     for (const clean of [true, false, true]) {
-      const node = serve(dir.path);
+      const node = startNode({ dataDir: dir.path });
       for (let i = 0; i < 5; i++) {
         const answer = await initProducer(node, i % 2 === 0 ? undefined : {});
         expect(answer.producerEpoch).toBe(0);
@@ -103,8 +69,8 @@ describe("producer ids", () => {
   });
 
   test("bumping an id's epoch fences the old epoch on the partitions the new one writes to", async () => {
-    using dir = dataDir();
-    await using node = serve(dir.path);
+    using dir = tempDir("sluice-producers-");
+    await using node = startNode({ dataDir: dir.path });
     await createTopic(node, "fence");
     const old = await initProducer(node);
     expect((await produceAs(node, "fence", { ...old, baseSequences: { 0: 0 } }, ["a"])).status).toBe(200);
@@ -126,13 +92,13 @@ describe("producer ids", () => {
   });
 
   test("an epoch bump survives a restart, and an id never issued is refused", async () => {
-    using dir = dataDir();
-    const first = serve(dir.path);
+    using dir = tempDir("sluice-producers-");
+    const first = startNode({ dataDir: dir.path });
     const { producerId } = await initProducer(first);
     await initProducer(first, { producerId });
     await first.stop({ clean: true });
 
-    await using second = serve(dir.path);
+    await using second = startNode({ dataDir: dir.path });
     expect(await initProducer(second, { producerId })).toEqual({ producerId, producerEpoch: 2 });
     const unknown = await sendJson(`${second.api}/producers`, { producerId: 10 * PRODUCER_ID_BLOCK_SIZE });
     await expectError(unknown, 400, "INVALID_REQUEST", "producerId");
@@ -143,8 +109,8 @@ describe("producer ids", () => {
 
 describe("bad inputs", () => {
   test("each bad producer input is answered with its code and field, and the node keeps serving", async () => {
-    using dir = dataDir();
-    await using node = serve(dir.path);
+    using dir = tempDir("sluice-producers-");
+    await using node = startNode({ dataDir: dir.path });
     await createTopic(node, "bad");
     const producer = await initProducer(node);
     const post = (path: string, body: string, contentType = "application/json") =>
@@ -222,8 +188,8 @@ describe("bad inputs", () => {
 
 describe("idempotent JSON produce", () => {
   test("a retried produce is stored once and answered with the same offsets", async () => {
-    using dir = dataDir();
-    await using node = serve(dir.path);
+    using dir = tempDir("sluice-producers-");
+    await using node = startNode({ dataDir: dir.path });
     await createTopic(node, "orders", { partitions: 2 });
     const producer = await initProducer(node);
     const body = {
@@ -255,8 +221,8 @@ describe("idempotent JSON produce", () => {
   });
 
   test("a sequence gap answers 409 OUT_OF_ORDER_SEQUENCE_NUMBER and writes no partition", async () => {
-    using dir = dataDir();
-    await using node = serve(dir.path);
+    using dir = tempDir("sluice-producers-");
+    await using node = startNode({ dataDir: dir.path });
     await createTopic(node, "gaps", { partitions: 2 });
     const producer = await initProducer(node);
     await produceAs(node, "gaps", { ...producer, baseSequences: { 1: 0 } }, ["x"], 1);
@@ -273,8 +239,8 @@ describe("idempotent JSON produce", () => {
   });
 
   test("every record needs a partition or a key, and every partition written a base sequence", async () => {
-    using dir = dataDir();
-    await using node = serve(dir.path);
+    using dir = tempDir("sluice-producers-");
+    await using node = startNode({ dataDir: dir.path });
     await createTopic(node, "shape", { partitions: 2 });
     const producer = await initProducer(node);
     const post = (body: unknown) => sendJson(`${node.api}/topics/shape/records`, body);
@@ -328,8 +294,8 @@ describe("idempotent JSON produce", () => {
 
 describe("idempotent raw produce", () => {
   test("a retried raw batch answers its original offsets and is stored once", async () => {
-    using dir = dataDir();
-    await using node = serve(dir.path);
+    using dir = tempDir("sluice-producers-");
+    await using node = startNode({ dataDir: dir.path });
     await createTopic(node, "raw");
     const batches = () => [
       producerBatch({ producerId: 77, sequence: 0, count: 2, label: "a" }),
@@ -349,8 +315,8 @@ describe("idempotent raw produce", () => {
   });
 
   test("a body whose second batch is out of order writes neither batch", async () => {
-    using dir = dataDir();
-    await using node = serve(dir.path);
+    using dir = tempDir("sluice-producers-");
+    await using node = startNode({ dataDir: dir.path });
     await createTopic(node, "raw-gap");
     const response = await postBatches(node, "raw-gap", [
       producerBatch({ producerId: 78, sequence: 0 }),
@@ -364,8 +330,8 @@ describe("idempotent raw produce", () => {
 describe("producer state across restarts", () => {
   for (const clean of [true, false]) {
     test(`a retry after ${clean ? "a clean" : "an unclean"} restart is still answered with the first offsets`, async () => {
-      using dir = dataDir();
-      const first = serve(dir.path);
+      using dir = tempDir("sluice-producers-");
+      const first = startNode({ dataDir: dir.path });
       await createTopic(first, "durable");
       const producer = await initProducer(first);
       const body = { ...producer, baseSequences: { 0: 0 } };
@@ -374,7 +340,7 @@ describe("producer state across restarts", () => {
       const originalAnswer = (await original.json()) as { offsets: unknown };
       await first.stop({ clean });
 
-      await using second = serve(dir.path);
+      await using second = startNode({ dataDir: dir.path });
       expect(second.logs.recovery.cleanShutdown).toBe(clean);
       const retry = await produceAs(second, "durable", { ...body, baseSequences: { 0: 1 } }, ["x", "y"]);
       expect(retry.status).toBe(200);

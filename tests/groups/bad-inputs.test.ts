@@ -355,6 +355,13 @@ const cases: BadInput[] = [
     field: "offsets[0].metadata",
   },
   {
+    name: "commit: metadata with a lone surrogate (it has no UTF-8 form)",
+    send: () => commit({ offsets: [offset({ metadata: "m\ud800" })] }),
+    status: 400,
+    error: "INVALID_REQUEST",
+    field: "offsets[0].metadata",
+  },
+  {
     name: "commit: too many offsets",
     send: () => commit({ offsets: Array.from({ length: 1025 }, () => offset()) }),
     status: 400,

@@ -15,6 +15,8 @@ interface Fixture {
   clock: ManualClock;
   partitions: Map<string, number>;
   emptied: () => number;
+  /** What the group told its membership listener, in order. */
+  events: string[];
 }
 
 function newGroup(options: { initialRebalanceDelayMs?: number } = {}): Fixture {
@@ -25,6 +27,7 @@ function newGroup(options: { initialRebalanceDelayMs?: number } = {}): Fixture {
   ]);
   let next = 0;
   let emptied = 0;
+  const events: string[] = [];
   const group = new ConsumerGroup("billing", {
     clock,
     partitionCount: (topic) => partitions.get(topic) ?? 0,
@@ -32,8 +35,14 @@ function newGroup(options: { initialRebalanceDelayMs?: number } = {}): Fixture {
     // Ids sort in join order, so the range assignor's picks are easy to read.
     newMemberId: (clientId) => `${clientId}-${String(next++).padStart(3, "0")}`,
     onEmpty: () => emptied++,
+    listener: {
+      rebalanceStarted: ({ groupId, generationId, memberIds }) =>
+        events.push(`${groupId} rebalancing from ${generationId}: ${memberIds.join(" ")} rejoin`),
+      memberRemoved: ({ groupId, generationId, memberId, why }) =>
+        events.push(`${groupId} without ${memberId} in ${generationId}: ${why}`),
+    },
   });
-  return { group, clock, partitions, emptied: () => emptied };
+  return { group, clock, partitions, emptied: () => emptied, events };
 }
 
 function request(overrides: Partial<JoinRequest> = {}): JoinRequest {
@@ -89,11 +98,13 @@ describe("joining", () => {
     expect(a.result).toEqual({
       memberId: "c-000",
       generationId: 1,
+      leader: true,
       assignor: "range",
       assignment: [{ topic: "orders", partitions: [0, 1, 2] }],
       heartbeatIntervalMs: Math.floor(SESSION_MS / 3),
     });
     expect(partitionsOf(b.result)).toEqual([3, 4, 5]);
+    expect(b.result?.leader).toBe(false);
   });
 
   test("members arriving during the initial delay restart it, but never past the rebalance timeout", async () => {
@@ -364,5 +375,52 @@ describe("states", () => {
     const empty = newGroup().group;
     empty.markDead();
     expect(empty.state).toBe("Dead");
+  });
+});
+
+describe("membership events and the leader", () => {
+  test("members not already joining are told a rebalance started, and who left or was dropped, as it happens", async () => {
+    const { group, clock, events } = newGroup();
+    const longSession = () => request({ sessionTimeoutMs: 2 * REBALANCE_MS });
+    const a = track(group.join(longSession()));
+    const b = track(group.join(longSession()));
+    clock.advance(DELAY_MS);
+    await settle();
+    expect(events).toEqual([]); // the first rebalance of an empty group has no one to tell
+    const c = track(group.join(longSession()));
+    expect(events).toEqual(["billing rebalancing from 1: c-000 c-001 rejoin"]);
+    track(group.join({ ...longSession(), memberId: a.result!.memberId }));
+    clock.advance(REBALANCE_MS); // b never joins again
+    await settle();
+    expect(c.result?.generationId).toBe(2);
+    expect(b.result?.memberId).toBe("c-001");
+    clock.advance(2 * REBALANCE_MS); // a and c both silent now
+    expect(events).toEqual([
+      "billing rebalancing from 1: c-000 c-001 rejoin",
+      "billing without c-001 in 1: rebalance-timeout",
+      "billing without c-000 in 2: session-timeout",
+      "billing rebalancing from 2: c-002 rejoin",
+      "billing without c-002 in 2: session-timeout",
+    ]);
+    expect(group.state).toBe("Empty");
+  });
+
+  test("a member that leaves is told as left, and its join promise learns its id at once", async () => {
+    const { group, events } = newGroup();
+    const ids: string[] = [];
+    const joining = track(group.join(request({ onMemberId: (id) => ids.push(id) })));
+    expect(ids).toEqual(["c-000"]);
+    group.leave("c-000");
+    await settle();
+    expectSluiceError(joining.error, "UNKNOWN_MEMBER_ID");
+    expect(events).toEqual(["billing without c-000 in 0: left"]);
+  });
+
+  test("the leader is the member longest in the group, and the next one once it leaves", async () => {
+    const { group, a, b } = await twoMembers();
+    expect([a.leader, b.leader]).toEqual([true, false]);
+    group.leave(a.memberId);
+    const b2 = await group.join(request({ memberId: b.memberId }));
+    expect(b2.leader).toBe(true);
   });
 });

@@ -311,6 +311,22 @@ describe("MemoryStorage faults", () => {
     expect(storage.faults.datasyncFailures).toBe(0);
   });
 
+  test("held datasyncs take effect at once but settle only when released", async () => {
+    const { storage, file, path } = memoryFileWith(bytes(1, 2, 3));
+    const release = storage.holdDatasyncs();
+    let settled = false;
+    const sync = file.datasync().then(() => {
+      settled = true;
+    });
+    for (let turn = 0; turn < 10; turn++) await Bun.sleep(0);
+    expect(settled).toBe(false);
+    expect(storage.durableSizeOf(path)).toBe(3);
+    release();
+    await sync;
+    expect(settled).toBe(true);
+    await file.datasync(); // released: later syncs are not held
+  });
+
   test("an append that does not fit throws DISK_FULL and leaves the file as it was", () => {
     const { storage, file, path } = memoryFileWith(bytes(1, 2, 3));
     storage.diskFullAfterBytes(10);

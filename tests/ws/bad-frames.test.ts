@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ErrorName } from "../../lib/errors.ts";
 import { RECORDS_PER_REQUEST_MAX, WS_FRAME_BYTES_MAX } from "../../lib/gateway/limits.ts";
+import { OFFSETS_PER_COMMIT_MAX, REBALANCE_TIMEOUT_MS_MAX } from "../../lib/groups/limits.ts";
 import { createTopic, produce } from "../gateway/helpers.ts";
 import { StreamClient, startStreamNode, subscribe } from "./helpers.ts";
 
@@ -60,6 +61,21 @@ const produceTo = (fields: Record<string, unknown>) => ({
   requestId: "r",
   topic: "good",
   records: [{ value: 1 }],
+  ...fields,
+});
+
+const joinTo = (fields: Record<string, unknown>) => ({
+  type: "join",
+  requestId: "j",
+  group: "g",
+  topics: ["good"],
+  ...fields,
+});
+const commitTo = (fields: Record<string, unknown>) => ({
+  type: "commit",
+  requestId: 7,
+  group: "g",
+  offsets: [{ topic: "good", partition: 0, offset: 1 }],
   ...fields,
 });
 
@@ -331,20 +347,241 @@ const cases: BadFrame[] = [
     field: "records",
     requestId: "r",
   },
-  // reserved
+  // join
   {
-    name: "commit (reserved)",
-    frame: { type: "commit", requestId: 7, group: "g" },
-    error: "NOT_YET_SUPPORTED",
-    field: "type",
+    name: "join: no requestId",
+    frame: joinTo({ requestId: undefined }),
+    error: "INVALID_REQUEST",
+    field: "requestId",
+  },
+  {
+    name: "join: no group",
+    frame: joinTo({ group: undefined }),
+    error: "INVALID_REQUEST",
+    field: "group",
+    requestId: "j",
+  },
+  {
+    name: "join: a group id over 255 bytes",
+    frame: joinTo({ group: "é".repeat(128) }),
+    error: "INVALID_GROUP_ID",
+    field: "group",
+    requestId: "j",
+  },
+  {
+    name: "join: a group id with a lone surrogate",
+    frame: joinTo({ group: "g\ud800" }),
+    error: "INVALID_GROUP_ID",
+    field: "group",
+    requestId: "j",
+  },
+  {
+    name: "join: no topics",
+    frame: joinTo({ topics: [] }),
+    error: "INVALID_REQUEST",
+    field: "topics",
+    requestId: "j",
+  },
+  {
+    name: "join: topics a string",
+    frame: joinTo({ topics: "good" }),
+    error: "INVALID_REQUEST",
+    field: "topics",
+    requestId: "j",
+  },
+  {
+    name: "join: a session timeout below Kafka's minimum",
+    frame: joinTo({ sessionTimeoutMs: 10 }),
+    error: "INVALID_SESSION_TIMEOUT",
+    field: "sessionTimeoutMs",
+    requestId: "j",
+  },
+  {
+    name: "join: a fractional session timeout",
+    frame: joinTo({ sessionTimeoutMs: 6000.5 }),
+    error: "INVALID_REQUEST",
+    field: "sessionTimeoutMs",
+    requestId: "j",
+  },
+  {
+    name: "join: a rebalance timeout past its maximum",
+    frame: joinTo({ rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS_MAX + 1 }),
+    error: "INVALID_REQUEST",
+    field: "rebalanceTimeoutMs",
+    requestId: "j",
+  },
+  {
+    name: "join: an unknown assignor",
+    frame: joinTo({ assignor: "sticky" }),
+    error: "INVALID_REQUEST",
+    field: "assignor",
+    requestId: "j",
+  },
+  {
+    name: "join: a clientId with a lone surrogate",
+    frame: joinTo({ clientId: "c\udc00" }),
+    error: "INVALID_REQUEST",
+    field: "clientId",
+    requestId: "j",
+  },
+  {
+    name: "join: a memberId this connection never joined",
+    frame: joinTo({ memberId: "someone-else" }),
+    error: "UNKNOWN_MEMBER_ID",
+    field: "memberId",
+    requestId: "j",
+  },
+  {
+    name: "join: an unknown field",
+    frame: joinTo({ partition: 0 }),
+    error: "INVALID_REQUEST",
+    field: "partition",
+    requestId: "j",
+  },
+  // heartbeat
+  {
+    name: "heartbeat: no memberId",
+    frame: { type: "heartbeat", requestId: 5, group: "g", generationId: 1 },
+    error: "INVALID_REQUEST",
+    field: "memberId",
+    requestId: 5,
+  },
+  {
+    name: "heartbeat: a negative generation",
+    frame: { type: "heartbeat", group: "g", memberId: "m", generationId: -1 },
+    error: "INVALID_REQUEST",
+    field: "generationId",
+  },
+  {
+    name: "heartbeat: a generation as a string",
+    frame: { type: "heartbeat", group: "g", memberId: "m", generationId: "1" },
+    error: "INVALID_REQUEST",
+    field: "generationId",
+  },
+  {
+    name: "heartbeat: a member this connection never joined",
+    frame: { type: "heartbeat", requestId: 5, group: "g", memberId: "m", generationId: 1 },
+    error: "UNKNOWN_MEMBER_ID",
+    field: "memberId",
+    requestId: 5,
+  },
+  // leave
+  {
+    name: "leave: no group",
+    frame: { type: "leave", requestId: "l", memberId: "m" },
+    error: "INVALID_REQUEST",
+    field: "group",
+    requestId: "l",
+  },
+  {
+    name: "leave: an empty memberId",
+    frame: { type: "leave", group: "g", memberId: "" },
+    error: "INVALID_REQUEST",
+    field: "memberId",
+  },
+  {
+    name: "leave: a member this connection never joined",
+    frame: { type: "leave", requestId: "l", group: "g", memberId: "m" },
+    error: "UNKNOWN_MEMBER_ID",
+    field: "memberId",
+    requestId: "l",
+  },
+  // commit
+  {
+    name: "commit: no requestId",
+    frame: commitTo({ requestId: undefined }),
+    error: "INVALID_REQUEST",
+    field: "requestId",
+  },
+  {
+    name: "commit: no offsets",
+    frame: commitTo({ offsets: undefined }),
+    error: "INVALID_REQUEST",
+    field: "offsets",
     requestId: 7,
   },
   {
-    name: "join (reserved)",
-    frame: { type: "join", requestId: "j", group: "g" },
-    error: "NOT_YET_SUPPORTED",
-    field: "type",
-    requestId: "j",
+    name: "commit: empty offsets",
+    frame: commitTo({ offsets: [] }),
+    error: "INVALID_REQUEST",
+    field: "offsets",
+    requestId: 7,
+  },
+  {
+    name: "commit: more offsets than one commit may carry",
+    frame: commitTo({
+      offsets: Array.from({ length: OFFSETS_PER_COMMIT_MAX + 1 }, () => ({
+        topic: "good",
+        partition: 0,
+        offset: 0,
+      })),
+    }),
+    error: "INVALID_REQUEST",
+    field: "offsets",
+    requestId: 7,
+  },
+  {
+    name: "commit: a negative offset",
+    frame: commitTo({ offsets: [{ topic: "good", partition: 0, offset: -1 }] }),
+    error: "INVALID_REQUEST",
+    field: "offsets[0].offset",
+    requestId: 7,
+  },
+  {
+    name: "commit: an offset past 2^53",
+    frame: commitTo({ offsets: [{ topic: "good", partition: 0, offset: 2 ** 60 }] }),
+    error: "INVALID_REQUEST",
+    field: "offsets[0].offset",
+    requestId: 7,
+  },
+  {
+    name: "commit: an unknown topic",
+    frame: commitTo({ offsets: [{ topic: "nope", partition: 0, offset: 1 }] }),
+    error: "UNKNOWN_TOPIC_OR_PARTITION",
+    field: "offsets[0].partition",
+    requestId: 7,
+  },
+  {
+    name: "commit: a partition the topic lacks",
+    frame: commitTo({ offsets: [{ topic: "good", partition: 3, offset: 1 }] }),
+    error: "UNKNOWN_TOPIC_OR_PARTITION",
+    field: "offsets[0].partition",
+    requestId: 7,
+  },
+  {
+    name: "commit: metadata over 4 KiB",
+    frame: commitTo({ offsets: [{ topic: "good", partition: 0, offset: 1, metadata: "x".repeat(4097) }] }),
+    error: "OFFSET_METADATA_TOO_LARGE",
+    field: "offsets[0].metadata",
+    requestId: 7,
+  },
+  {
+    name: "commit: metadata with a lone surrogate",
+    frame: commitTo({ offsets: [{ topic: "good", partition: 0, offset: 1, metadata: "\ud800" }] }),
+    error: "INVALID_REQUEST",
+    field: "offsets[0].metadata",
+    requestId: 7,
+  },
+  {
+    name: "commit: a memberId without its generation",
+    frame: commitTo({ memberId: "m" }),
+    error: "INVALID_REQUEST",
+    field: "generationId",
+    requestId: 7,
+  },
+  {
+    name: "commit: a generation without its memberId",
+    frame: commitTo({ generationId: 1 }),
+    error: "INVALID_REQUEST",
+    field: "memberId",
+    requestId: 7,
+  },
+  {
+    name: "commit: a member this connection never joined",
+    frame: commitTo({ memberId: "m", generationId: 1 }),
+    error: "UNKNOWN_MEMBER_ID",
+    field: "memberId",
+    requestId: 7,
   },
 ];
 

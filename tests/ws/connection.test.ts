@@ -11,10 +11,13 @@ import { WS_PRODUCES_IN_FLIGHT_MAX, WS_SEND_BYTES_PER_TURN_MAX } from "../../lib
 import { produceRecords } from "../../lib/gateway/produce-records.ts";
 import { readBinaryFrame } from "../../lib/gateway/ws-binary-frame.ts";
 import { StreamConnection } from "../../lib/gateway/ws-connection.ts";
+import { GroupCoordinator } from "../../lib/groups/group-coordinator.ts";
 import type { SendOutcome, WebSocketPeer } from "../../lib/platform/http-server.ts";
+import { MemoryStorage } from "../../lib/storage/memory-storage.ts";
 import { LogManager } from "../../lib/topics/log-manager.ts";
 import { parseClientFrame } from "../../routes/ws-frames.ts";
 import { START_MS } from "../gateway/helpers.ts";
+import { settle } from "../log/helpers.ts";
 import { eventually } from "./helpers.ts";
 
 class FakePeer implements WebSocketPeer {
@@ -65,6 +68,7 @@ beforeEach(() => {
   peer = new FakePeer();
   deferred = [];
   connection = new StreamConnection(gateway, peer, {
+    groups: GroupCoordinator.open({ logs }),
     describeError: (error) => (error as { toJSON(): never }).toJSON(),
     defer: (task) => deferred.push(task),
   });
@@ -158,14 +162,44 @@ describe("bounded work", () => {
   });
 
   test("past WS_PRODUCES_IN_FLIGHT_MAX unanswered produce frames, the connection stops reading until answers go", async () => {
-    for (let i = 0; i < WS_PRODUCES_IN_FLIGHT_MAX; i++) {
-      // durable: each waits for an fsync, so they are all in flight together.
-      receive({ type: "produce", requestId: i, topic: "t", durable: true, records: [{ value: i }] });
-    }
-    expect(peer.readingPaused).toBe(true);
-    await eventually(() => !peer.readingPaused); // one answer makes room
-    await eventually(() => peer.sent.length === WS_PRODUCES_IN_FLIGHT_MAX);
-    const produced = peer.take() as Array<{ type: string; requestId: number }>;
-    expect(produced.map((f) => f.type)).toEqual(Array(WS_PRODUCES_IN_FLIGHT_MAX).fill("produced"));
+    // A disk whose fsyncs wait for the test holds the durable produces in flight, for as long as the
+    // test looks: a real fsync's latency is no bound (under load it outlasted the test's timeout).
+    const storage = new MemoryStorage();
+    const slowLogs = LogManager.open({ dataDir: "/data", clock: new ManualClock(START_MS), storage });
+    slowLogs.createTopic("t");
+    const slowPeer = new FakePeer();
+    const slow = new StreamConnection(createGateway(slowLogs), slowPeer, {
+      groups: GroupCoordinator.open({ logs: slowLogs }),
+      describeError: (error) => (error as { toJSON(): never }).toJSON(),
+    });
+    const release = storage.holdDatasyncs();
+    const produce = (i: number) =>
+      slow.receive(
+        parseClientFrame(
+          JSON.stringify({
+            type: "produce",
+            requestId: i,
+            topic: "t",
+            durable: true,
+            records: [{ value: i }],
+          }),
+        ),
+      );
+    for (let i = 0; i < WS_PRODUCES_IN_FLIGHT_MAX - 1; i++) produce(i);
+    expect(slowPeer.readingPaused).toBe(false);
+    produce(WS_PRODUCES_IN_FLIGHT_MAX - 1);
+    expect(slowPeer.readingPaused).toBe(true);
+    await settle();
+    expect({ paused: slowPeer.readingPaused, sent: slowPeer.sent }).toEqual({ paused: true, sent: [] });
+
+    release();
+    await eventually(() => slowPeer.sent.length === WS_PRODUCES_IN_FLIGHT_MAX);
+    expect(slowPeer.readingPaused).toBe(false);
+    const produced = slowPeer.take() as Array<{ type: string; requestId: number }>;
+    expect(produced.map((f) => [f.type, f.requestId])).toEqual(
+      Array.from({ length: WS_PRODUCES_IN_FLIGHT_MAX }, (_, i) => ["produced", i]),
+    );
+    slow.closed();
+    await slowLogs.close();
   });
 });

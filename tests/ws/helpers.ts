@@ -9,6 +9,7 @@ import { ManualClock } from "../../lib/clock.ts";
 import { ERRORS, type ErrorName } from "../../lib/errors.ts";
 import type { StreamLimits } from "../../lib/gateway/ws-hub.ts";
 import type { ServerFrame } from "../../lib/gateway/ws-protocol.ts";
+import { GroupCoordinator } from "../../lib/groups/group-coordinator.ts";
 import { startHttpServer } from "../../lib/platform/http-server.ts";
 import { LogManager } from "../../lib/topics/log-manager.ts";
 import { createApp } from "../../routes/app.ts";
@@ -16,21 +17,39 @@ import { START_MS, type TestNode } from "../gateway/helpers.ts";
 import { parseExposition } from "../metrics/exposition-parser.ts";
 
 export interface StreamNode extends TestNode {
+  /** The node's consumer groups, on the node's ManualClock. */
+  groups: GroupCoordinator;
   /** ws://127.0.0.1:<port>/api/v1/ws */
   wsUrl: string;
   /** http://127.0.0.1:<port> */
   root: string;
 }
 
-export function startStreamNode(options: { webSocketLimits?: Partial<StreamLimits> } = {}): StreamNode {
+export interface StreamNodeOptions {
+  webSocketLimits?: Partial<StreamLimits>;
+  /** Kafka's group.initial.rebalance.delay.ms on the ManualClock; the coordinator's default if left out. */
+  initialRebalanceDelayMs?: number;
+}
+
+export function startStreamNode(options: StreamNodeOptions = {}): StreamNode {
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-ws-"));
   const clock = new ManualClock(START_MS);
   const logs = LogManager.open({ dataDir, clock });
-  const app = createApp({ logs, ...options });
+  const { initialRebalanceDelayMs } = options;
+  const groups = GroupCoordinator.open({
+    logs,
+    ...(initialRebalanceDelayMs === undefined ? {} : { initialRebalanceDelayMs }),
+  });
+  const app = createApp({
+    logs,
+    groups,
+    ...(options.webSocketLimits === undefined ? {} : { webSocketLimits: options.webSocketLimits }),
+  });
   const server = startHttpServer({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
   const root = `http://127.0.0.1:${server.port}`;
   const close = async () => {
     await server.stop(true);
+    groups.close();
     await logs.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -39,6 +58,7 @@ export function startStreamNode(options: { webSocketLimits?: Partial<StreamLimit
     api: `${root}/api/v1`,
     wsUrl: `ws://127.0.0.1:${server.port}/api/v1/ws`,
     logs,
+    groups,
     clock,
     dataDir,
     close,
