@@ -96,9 +96,10 @@ export function checkSegment(options: {
       message: `${recovered.stopReason ?? "invalid batch"}: ${recovered.truncatedBytes} bytes from byte ${recovered.validBytes} on are unreadable`,
     });
   }
+  const valid = { validBytes: recovered.validBytes, nextOffset };
   findings.push(
-    ...checkOffsetIndex(options, sizeBytes, batchesAt),
-    ...checkTimeIndex(options, nextOffset, batchesByLastOffset),
+    ...checkOffsetIndex(options, sizeBytes, valid, batchesAt),
+    ...checkTimeIndex(options, valid, batchesByLastOffset),
   );
   return {
     baseOffset,
@@ -112,7 +113,26 @@ export function checkSegment(options: {
 
 type Where = { dataDir: string; partitionDir: string; baseOffset: number };
 
-function checkOffsetIndex(where: Where, logBytes: number, batchesAt: Map<number, BatchLocation>): Finding[] {
+/** Where the valid part of a segment ends: index entries past it go with the damaged tail. */
+type ValidPart = { validBytes: number; nextOffset: number };
+
+function pastValidNotice(file: string, entries: number): Finding[] {
+  if (entries === 0) return [];
+  return [
+    {
+      severity: "notice",
+      file,
+      message: `${entries} entries point into the damaged tail; recovery drops them`,
+    },
+  ];
+}
+
+function checkOffsetIndex(
+  where: Where,
+  logBytes: number,
+  valid: ValidPart,
+  batchesAt: Map<number, BatchLocation>,
+): Finding[] {
   const file = `${where.partitionDir}/${segmentFileName(where.baseOffset, INDEX_SUFFIX)}`;
   const index = readIndex(joinPath(where.dataDir, where.partitionDir), where.baseOffset, "offset", logBytes);
   if (!index.present) return [{ severity: "notice", file, message: "missing: the next start rebuilds it" }];
@@ -127,7 +147,12 @@ function checkOffsetIndex(where: Where, logBytes: number, batchesAt: Map<number,
     ];
   }
   const findings: Finding[] = [];
+  let pastValid = 0;
   for (const [i, { key: lastOffset, value: position }] of index.entries.entries()) {
+    if (position >= valid.validBytes) {
+      pastValid++;
+      continue;
+    }
     const batch = batchesAt.get(position);
     if (batch === undefined || batch.lastOffset !== lastOffset) {
       const found =
@@ -137,21 +162,23 @@ function checkOffsetIndex(where: Where, logBytes: number, batchesAt: Map<number,
         file,
         message: `entry ${i} says offset ${lastOffset} ends the batch at byte ${position}, but ${found}`,
       });
-      break; // one wrong entry is enough to know the index must be rebuilt
+      return findings; // one wrong entry is enough to know the index must be rebuilt
     }
   }
-  return findings;
+  return pastValidNotice(file, pastValid);
 }
 
-function checkTimeIndex(
-  where: Where,
-  nextOffset: number,
-  byLastOffset: Map<number, BatchLocation>,
-): Finding[] {
+function checkTimeIndex(where: Where, valid: ValidPart, byLastOffset: Map<number, BatchLocation>): Finding[] {
   const file = `${where.partitionDir}/${segmentFileName(where.baseOffset, TIME_INDEX_SUFFIX)}`;
-  const index = readIndex(joinPath(where.dataDir, where.partitionDir), where.baseOffset, "time", nextOffset);
+  // Loaded without an upper offset bound: entries past the valid part are told apart below.
+  const index = readIndex(
+    joinPath(where.dataDir, where.partitionDir),
+    where.baseOffset,
+    "time",
+    Number.MAX_SAFE_INTEGER,
+  );
   if (!index.present) return [{ severity: "notice", file, message: "missing: the next start rebuilds it" }];
-  if (!index.sane && nextOffset > where.baseOffset) {
+  if (!index.sane && valid.nextOffset > where.baseOffset) {
     return [
       {
         severity: "damage",
@@ -161,7 +188,12 @@ function checkTimeIndex(
       },
     ];
   }
+  let pastValid = 0;
   for (const [i, { key: timestamp, value: offset }] of index.entries.entries()) {
+    if (offset >= valid.nextOffset) {
+      pastValid++;
+      continue;
+    }
     // An entry (T, O): T is the largest timestamp up to the batch ending at O, which carries it.
     if (timestamp === NO_TIMESTAMP) continue;
     const batch = byLastOffset.get(offset);
