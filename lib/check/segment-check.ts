@@ -211,5 +211,5 @@ function checkTimeIndex(where: Where, valid: ValidPart, byLastOffset: Map<number
       ];
     }
   }
-  return [];
+  return pastValidNotice(file, pastValid);
 }
