@@ -117,62 +117,79 @@ export async function runServe(argv: string[], context: ServeContext): Promise<E
     return EXIT.ok;
   }
   const logger = createLogger({ level: config.logLevel });
-  let node: ReturnType<typeof startSluiceNode>;
+  // Handlers go in before the node starts: a supervisor may signal as soon as it sees "sluice ready",
+  // and Bun's default action for an unhandled SIGTERM is to die at once.
+  const stopper = stopOnSignal(logger, config);
   try {
-    node = startSluiceNode(config, logger);
+    const node = startSluiceNode(config, logger);
+    stopper.setStop((drainMs) => node.stop({ drainMs }));
   } catch (error) {
     // A port in use, an unreadable data dir: said as a log line, so the log stream stays parseable.
     logger.error("could not start", { error, code: isSluiceError(error) ? error.errorName : undefined });
     return EXIT.failure;
   }
-  return await stopOnSignal(logger, (drainMs) => node.stop({ drainMs }), config);
+  return await stopper.exitCode;
 }
 
 /**
- * Resolves with the exit code once a SIGTERM or SIGINT has stopped the node: 0 when the stop
- * completed, 7 when a second signal or the timeout cut it short (the marker is then not written, so
- * the next start recovers the unflushed tail as after a crash).
+ * Its exitCode resolves once a SIGTERM or SIGINT has stopped the node: 0 when the stop completed, 7
+ * when a second signal or the timeout cut it short (the marker is then not written, so the next
+ * start recovers the unflushed tail as after a crash). A signal before setStop waits for it.
  */
 function stopOnSignal(
   logger: Logger,
-  stop: (drainMs: number) => Promise<void>,
   config: Pick<Config, "shutdownDrainMs" | "shutdownTimeoutMs">,
-): Promise<ExitCode> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.error("second signal: exiting without a clean shutdown", { signal });
-        resolve(EXIT.forcedShutdown);
-        return;
-      }
-      stopping = true;
-      logger.info("shutting down", {
-        signal,
-        drainMs: config.shutdownDrainMs,
+): { exitCode: Promise<ExitCode>; setStop(stop: (drainMs: number) => Promise<void>): void } {
+  let stop: ((drainMs: number) => Promise<void>) | undefined;
+  let pendingSignal: NodeJS.Signals | undefined;
+  let resolveExit: (code: ExitCode) => void = () => undefined;
+  const exitCode = new Promise<ExitCode>((resolve) => {
+    resolveExit = resolve;
+  });
+  let stopping = false;
+  const beginStop = (signal: NodeJS.Signals, stopNode: (drainMs: number) => Promise<void>) => {
+    stopping = true;
+    logger.info("shutting down", {
+      signal,
+      drainMs: config.shutdownDrainMs,
+      timeoutMs: config.shutdownTimeoutMs,
+    });
+    const startedMs = performance.now();
+    const timer = setTimeout(() => {
+      logger.error("shutdown timed out: exiting without a clean shutdown", {
         timeoutMs: config.shutdownTimeoutMs,
       });
-      const startedMs = performance.now();
-      const timer = setTimeout(() => {
-        logger.error("shutdown timed out: exiting without a clean shutdown", {
-          timeoutMs: config.shutdownTimeoutMs,
-        });
-        resolve(EXIT.forcedShutdown);
-      }, config.shutdownTimeoutMs);
-      stop(config.shutdownDrainMs).then(
-        () => {
-          clearTimeout(timer);
-          logger.info("stopped cleanly", { stopMs: Math.round(performance.now() - startedMs) });
-          resolve(EXIT.ok);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          logger.error("shutdown failed", { error });
-          resolve(EXIT.failure);
-        },
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
+      resolveExit(EXIT.forcedShutdown);
+    }, config.shutdownTimeoutMs);
+    stopNode(config.shutdownDrainMs).then(
+      () => {
+        clearTimeout(timer);
+        logger.info("stopped cleanly", { stopMs: Math.round(performance.now() - startedMs) });
+        resolveExit(EXIT.ok);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        logger.error("shutdown failed", { error });
+        resolveExit(EXIT.failure);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping || pendingSignal !== undefined) {
+      logger.error("second signal: exiting without a clean shutdown", { signal });
+      resolveExit(EXIT.forcedShutdown);
+      return;
+    }
+    if (stop === undefined) pendingSignal = signal;
+    else beginStop(signal, stop);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return {
+    exitCode,
+    setStop(stopNode) {
+      stop = stopNode;
+      if (pendingSignal !== undefined) beginStop(pendingSignal, stopNode);
+    },
+  };
 }
