@@ -25,13 +25,17 @@ export class UsageError extends Error {
 }
 
 export interface ParsedArgs {
+  /** The last value of each option given (true for a switch). */
   options: Map<string, string | true>;
+  /** Every value of each option, in order: `--config a=1 --config b=2`. */
+  repeated: Map<string, string[]>;
   positionals: string[];
   help: boolean;
 }
 
 export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   const options = new Map<string, string | true>();
+  const repeated = new Map<string, string[]>();
   const positionals: string[] = [];
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -60,8 +64,9 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
     const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new UsageError(`${spec.name}: --${name} needs a value (${option.value})`);
     options.set(name, value);
+    repeated.set(name, [...(repeated.get(name) ?? []), value]);
   }
-  return { options, positionals, help };
+  return { options, repeated, positionals, help };
 }
 
 export function helpText(spec: CommandSpec): string {

@@ -1,6 +1,7 @@
 // The dispatcher behind main.ts: picks the subcommand, runs it, and turns what went wrong into a
 // message on stderr and an exit code from exit-codes.ts.
 import { isSluiceError } from "../errors.ts";
+import { exitCodeOfClientError } from "./client-errors.ts";
 import { UsageError } from "./command.ts";
 import { EXIT, type ExitCode } from "./exit-codes.ts";
 import { VERSION } from "./version.ts";
@@ -27,6 +28,22 @@ const COMMANDS: Record<string, CommandEntry> = {
   check: {
     summary: "scan a data directory offline: batch CRCs, indexes, what recovery would truncate",
     load: async () => (await import("./check-command.ts")).runCheck,
+  },
+  topics: {
+    summary: "list, create, describe, alter or delete topics on a running node",
+    load: async () => (await import("./topics-command.ts")).runTopics,
+  },
+  produce: {
+    summary: "send records to a topic: one per line from stdin or a file",
+    load: async () => (await import("./produce-command.ts")).runProduce,
+  },
+  consume: {
+    summary: "read records of a topic (from earliest, latest, an offset or a time; --follow, --group)",
+    load: async () => (await import("./consume-command.ts")).runConsume,
+  },
+  groups: {
+    summary: "list, describe or reset consumer groups",
+    load: async () => (await import("./groups-command.ts")).runGroups,
   },
 };
 
@@ -77,6 +94,12 @@ export async function runCli(argv: string[], context: CliContext): Promise<ExitC
 }
 
 function reportError(error: unknown, context: CliContext): ExitCode {
+  const clientExit = exitCodeOfClientError(error);
+  if (clientExit !== undefined) {
+    const what = clientExit === EXIT.unavailable ? " (is the node running? --url)" : "";
+    context.writeErr(`sluice: ${(error as Error).message}${what}\n`);
+    return clientExit;
+  }
   if (error instanceof UsageError) {
     context.writeErr(`sluice: ${error.message}\n`);
     return EXIT.usage;
