@@ -4,6 +4,7 @@
 //   bun scripts/build.ts                      every target
 //   bun scripts/build.ts --target host        only this machine's (what CI's smoke test needs)
 //   bun scripts/build.ts --target linux-arm64 one target by name (see TARGETS)
+//   bun scripts/build.ts --outdir DIR         somewhere else than dist/
 //
 // A cross target needs Bun's runtime for that platform. It comes from npm, like Bun itself: `npm pack
 // @oven/bun-<target>@<our Bun version>` (so npm's registry, mirror and proxy settings apply), cached in
@@ -19,7 +20,9 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..");
-const DIST = join(ROOT, "dist");
+/** Where the binaries go: dist/, or `--outdir DIR` (the smoke test builds into a temp dir). */
+const outdirIndex = process.argv.indexOf("--outdir");
+const DIST = outdirIndex >= 0 ? process.argv[outdirIndex + 1]! : join(ROOT, "dist");
 const CACHE = join(ROOT, "node_modules", ".cache", "sluice-build");
 const BUN = process.execPath;
 
