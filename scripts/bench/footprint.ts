@@ -95,6 +95,7 @@ async function main(): Promise<void> {
     // Reference: Bun alone, compiled, serving HTTP.
     writeFileSync(
       join(work, "hello.ts"),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the reference server's own source text
       'const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("hi") }); console.error(`listening http://127.0.0.1:${s.port}`);\n',
     );
     const compiled = spawnSync(

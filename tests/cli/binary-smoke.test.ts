@@ -8,9 +8,12 @@ import { NodeProcess, REPO_ROOT, runSluice, tempDir } from "./helpers.ts";
 
 test("the compiled binary runs alone: serve, topics, produce, consume over WebSocket, /ui, SIGTERM, restart", async () => {
   using build = tempDir("build");
-  const built = Bun.spawnSync([process.execPath, join(REPO_ROOT, "scripts", "build.ts"), "--target", "host", "--outdir", build.path], {
-    cwd: REPO_ROOT,
-  });
+  const built = Bun.spawnSync(
+    [process.execPath, join(REPO_ROOT, "scripts", "build.ts"), "--target", "host", "--outdir", build.path],
+    {
+      cwd: REPO_ROOT,
+    },
+  );
   expect(built.exitCode).toBe(0);
   // Nothing beside it: an empty directory holding only the binary, which is also the working directory.
   using box = tempDir("box");
@@ -26,8 +29,18 @@ test("the compiled binary runs alone: serve, topics, produce, consume over WebSo
   {
     await using node = await NodeProcess.start(dataDir, run);
     const env = { SLUICE_URL: node.url };
-    expect((await runSluice(["topics", "create", "smoke", "--partitions", "2"], { ...run, env })).exitCode).toBe(0);
-    expect((await runSluice(["produce", "smoke", "--key-separator", ":"], { ...run, env, stdin: `${lines.join("\n")}\n` })).exitCode).toBe(0);
+    expect(
+      (await runSluice(["topics", "create", "smoke", "--partitions", "2"], { ...run, env })).exitCode,
+    ).toBe(0);
+    expect(
+      (
+        await runSluice(["produce", "smoke", "--key-separator", ":"], {
+          ...run,
+          env,
+          stdin: `${lines.join("\n")}\n`,
+        })
+      ).exitCode,
+    ).toBe(0);
     const consumed = await runSluice(["consume", "smoke"], { ...run, env }); // WebSocket, binary frames
     expect(consumed.exitCode).toBe(0);
     firstRun = consumed.stdout;
@@ -38,10 +51,17 @@ test("the compiled binary runs alone: serve, topics, produce, consume over WebSo
     expect(await node.stop()).toBe(0);
   }
   await using again = await NodeProcess.start(dataDir, run);
-  expect(again.logs.find((line) => line.msg === "data directory opened")).toMatchObject({ cleanShutdown: true, truncatedBytes: 0 });
+  expect(again.logs.find((line) => line.msg === "data directory opened")).toMatchObject({
+    cleanShutdown: true,
+    truncatedBytes: 0,
+  });
   const after = await runSluice(["consume", "smoke"], { ...run, env: { SLUICE_URL: again.url } });
   expect(after.stdout).toBe(firstRun);
-  const values = after.stdout.trim().split("\n").map((line) => JSON.parse(line).value).sort();
+  const values = after.stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line).value)
+    .sort();
   expect(values).toEqual(lines.map((line) => line.split(":")[1]).sort());
   expect(await again.stop()).toBe(0);
   expect((await runSluice(["check", "--data-dir", dataDir], run)).exitCode).toBe(0);
