@@ -1,6 +1,6 @@
-// The node's configuration: one strict zod schema, filled from defaults, then environment variables
-// (SLUICE_*), then command-line flags, parsed once at start, frozen and passed down. Nothing else
-// reads process.env.
+// The node's configuration: one strict zod schema, filled from defaults, then an optional JSON config
+// file, then environment variables (SLUICE_*), then command-line flags, parsed once at start, frozen
+// and passed down. Nothing else reads process.env.
 import { z } from "zod";
 import { ADMIN_TOKEN_LENGTH_MIN } from "./auth/limits.ts";
 import { SluiceError } from "./errors.ts";
@@ -9,66 +9,135 @@ import {
   WS_CONNECTIONS_MAX,
   WS_SUBSCRIPTIONS_PER_CONNECTION_MAX,
 } from "./gateway/limits.ts";
-import { RETENTION_CHECK_INTERVAL_MS_DEFAULT } from "./limits.ts";
+import {
+  RETENTION_CHECK_INTERVAL_MS_DEFAULT,
+  SHUTDOWN_DRAIN_MS_DEFAULT,
+  SHUTDOWN_TIMEOUT_MS_DEFAULT,
+} from "./limits.ts";
 
 /** true or false, as a flag or environment variable gives it (z.coerce.boolean would take "false" as true). */
 const booleanKey = z.union([z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")], {
   error: "must be true or false",
 });
 
+// Each key's .describe() is its README line (scripts/config-table.ts writes the table from it).
 export const configSchema = z
   .object({
-    dataDir: z.string().min(1).default("./data"),
-    host: z.string().min(1).default("0.0.0.0"),
-    port: z.coerce.number().int().min(0).max(65_535).default(8080),
-    retentionCheckIntervalMs: z.coerce.number().int().positive().default(RETENTION_CHECK_INTERVAL_MS_DEFAULT),
-    logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    dataDir: z.string().min(1).default("./data").describe("where topics live"),
+    host: z.string().min(1).default("0.0.0.0").describe("address the HTTP server binds"),
+    port: z.coerce.number().int().min(0).max(65_535).default(8080).describe("HTTP port (0: any free port)"),
+    retentionCheckIntervalMs: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(RETENTION_CHECK_INTERVAL_MS_DEFAULT)
+      .describe("how often retention deletes old segments"),
+    logLevel: z
+      .enum(["debug", "info", "warn", "error"])
+      .default("info")
+      .describe("least severe log line written: debug, info, warn or error"),
+    shutdownDrainMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(SHUTDOWN_DRAIN_MS_DEFAULT)
+      .describe(
+        "on SIGTERM, how long in-flight requests (long polls too) may finish before their connections are cut",
+      ),
+    shutdownTimeoutMs: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(SHUTDOWN_TIMEOUT_MS_DEFAULT)
+      .describe(
+        "bound on the whole shutdown; past it (or at a second signal) the process exits 7 without the clean-shutdown marker",
+      ),
     // Access control (lib/auth/, README "Access control"). Off by default: a lone box needs no config.
-    authEnabled: booleanKey.default(false),
-    authAdminToken: z.string().min(ADMIN_TOKEN_LENGTH_MIN).optional(),
-    authTokensFile: z.string().min(1).optional(),
-    authMetrics: booleanKey.default(false),
-    authProduceBytesPerSecond: z.coerce.number().int().min(0).default(0),
-    authProduceRecordsPerSecond: z.coerce.number().int().min(0).default(0),
+    authEnabled: booleanKey
+      .default(false)
+      .describe("require API tokens on every route but /healthz, /readyz"),
+    authAdminToken: z
+      .string()
+      .min(ADMIN_TOKEN_LENGTH_MIN)
+      .optional()
+      .describe("secret of a bootstrap admin token named admin (give it by environment: flags show in ps)"),
+    authTokensFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("JSON file of operator-managed tokens, stored as SHA-256 hashes"),
+    authMetrics: booleanKey.default(false).describe("require a token on /metrics too"),
+    authProduceBytesPerSecond: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("default produce rate per token in bytes/s (0: no limit)"),
+    authProduceRecordsPerSecond: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe("default produce rate per token in records/s (0: no limit)"),
     // TLS: both files, PEM, or neither.
-    tlsCertFile: z.string().min(1).optional(),
-    tlsKeyFile: z.string().min(1).optional(),
+    tlsCertFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("PEM certificate: serve HTTPS and WSS (with tlsKeyFile)"),
+    tlsKeyFile: z.string().min(1).optional().describe("PEM private key of tlsCertFile"),
     // Limits an operator may lower (or raise) for the box (lib/gateway/limits.ts has the reasons).
     requestBodyBytesMax: z.coerce
       .number()
       .int()
       .min(1024)
       .max(REQUEST_BODY_BYTES_MAX)
-      .default(REQUEST_BODY_BYTES_MAX),
-    wsConnectionsMax: z.coerce.number().int().min(1).max(65_536).default(WS_CONNECTIONS_MAX),
+      .default(REQUEST_BODY_BYTES_MAX)
+      .describe("largest HTTP request body accepted (413 REQUEST_TOO_LARGE past it)"),
+    wsConnectionsMax: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(WS_CONNECTIONS_MAX)
+      .describe("WebSocket connections per node (TOO_MANY_CONNECTIONS past it)"),
     wsSubscriptionsPerConnectionMax: z.coerce
       .number()
       .int()
       .min(1)
       .max(1024)
-      .default(WS_SUBSCRIPTIONS_PER_CONNECTION_MAX),
+      .default(WS_SUBSCRIPTIONS_PER_CONNECTION_MAX)
+      .describe("subscriptions on one WebSocket connection (TOO_MANY_SUBSCRIPTIONS past it)"),
   })
-  .strict();
+  .strict()
+  .refine((config) => config.shutdownDrainMs < config.shutdownTimeoutMs, {
+    message: "shutdownDrainMs must be below shutdownTimeoutMs",
+    path: ["shutdownDrainMs"],
+  });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
+export type ConfigKey = keyof Config;
 
 /** Flag and environment names for each key: --data-dir and SLUICE_DATA_DIR for dataDir. */
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }
 
-function envName(key: string): string {
-  return `SLUICE_${kebab(key).replaceAll("-", "_").toUpperCase()}`;
+export function envName(key: string): string {
+  return `SLUICE_${flagName(key).slice(2).replaceAll("-", "_").toUpperCase()}`;
 }
 
-const KEYS = Object.keys(configSchema.shape) as Array<keyof z.output<typeof configSchema>>;
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
+
+/** Where a value came from, so an error can point at the right place. */
+type Source = { kind: "file"; path: string } | { kind: "env" } | { kind: "flag" };
 
 function parseFlags(argv: string[]): Record<string, string> {
   const values: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    const key = match && KEYS.find((candidate) => kebab(candidate) === match[1]);
+    const match = /^(--[a-z-]+)(?:=(.*))?$/.exec(arg);
+    const key = match && CONFIG_KEYS.find((candidate) => flagName(candidate) === match[1]);
     if (!match || !key) throw new SluiceError("INVALID_CONFIG", `unknown option ${arg}`, { field: arg });
     const value = match[2] ?? argv[++i];
     if (value === undefined)
@@ -78,19 +147,56 @@ function parseFlags(argv: string[]): Record<string, string> {
   return values;
 }
 
-/** Builds the config from environment variables and flags; bad keys are named in the error. */
-export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config {
-  const input: Record<string, string> = {};
-  for (const key of KEYS) {
-    const value = env[envName(key)];
-    if (value !== undefined) input[key] = value;
+export interface ConfigFile {
+  path: string;
+  /** The file's parsed JSON: an object of config keys. */
+  values: unknown;
+}
+
+function describeSource(key: string, source: Source | undefined): string {
+  if (source === undefined) return `${key} (default)`;
+  if (source.kind === "file") return `${key} (in ${source.path})`;
+  return source.kind === "env" ? `${key} (${envName(key)})` : `${key} (${flagName(key)})`;
+}
+
+/**
+ * Builds the config from a config file, environment variables and flags, later ones winning; the
+ * error names the bad key and where its value came from.
+ */
+export function loadConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  file?: ConfigFile,
+): Config {
+  const input: Record<string, unknown> = {};
+  const sources = new Map<string, Source>();
+  if (file !== undefined) {
+    if (typeof file.values !== "object" || file.values === null || Array.isArray(file.values)) {
+      throw new SluiceError("INVALID_CONFIG", `${file.path}: expected a JSON object of config keys`);
+    }
+    for (const [key, value] of Object.entries(file.values)) {
+      if (!(CONFIG_KEYS as string[]).includes(key)) {
+        throw new SluiceError("INVALID_CONFIG", `${file.path}: unknown key "${key}"`, { field: key });
+      }
+      input[key] = value;
+      sources.set(key, { kind: "file", path: file.path });
+    }
   }
-  Object.assign(input, parseFlags(argv));
+  for (const key of CONFIG_KEYS) {
+    const value = env[envName(key)];
+    if (value === undefined) continue;
+    input[key] = value;
+    sources.set(key, { kind: "env" });
+  }
+  for (const [key, value] of Object.entries(parseFlags(argv))) {
+    input[key] = value;
+    sources.set(key, { kind: "flag" });
+  }
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = String(issue.path[0] ?? "config");
-    throw new SluiceError("INVALID_CONFIG", `${key} (--${kebab(key)} / ${envName(key)}): ${issue.message}`, {
+    throw new SluiceError("INVALID_CONFIG", `${describeSource(key, sources.get(key))}: ${issue.message}`, {
       field: key,
     });
   }

@@ -39,6 +39,13 @@ export const PARTITIONS_PER_TOPIC_MAX = 1024;
 
 /** How often retention looks for whole segments to delete (Kafka's log.retention.check.interval.ms). */
 export const RETENTION_CHECK_INTERVAL_MS_DEFAULT = 5 * 60 * 1000;
+/**
+ * Shutdown: in-flight requests get this long to finish before their connections are cut (a long poll
+ * may wait up to 30 s; a stop should not), and the whole stop is bounded so a service manager's
+ * SIGTERM never hangs. systemd's default TimeoutStopSec is 90 s, well above.
+ */
+export const SHUTDOWN_DRAIN_MS_DEFAULT = 5_000;
+export const SHUTDOWN_TIMEOUT_MS_DEFAULT = 15_000;
 
 /**
  * Memory the log cleaner's key → offset map may use per pass (Kafka's log.cleaner.dedupe.buffer.size

@@ -1,5 +1,4 @@
-// What a node's config asks of the app: its access control (over the data directory) and the limits
-// an operator may set.
+// What a node's config asks of access control: tokens (over the data directory), rates, /metrics.
 import type { Config } from "../config.ts";
 import type { LogManager } from "../topics/log-manager.ts";
 import { AccessControl } from "./access-control.ts";
@@ -18,18 +17,4 @@ export function accessControlFromConfig(config: Config, logs: LogManager): Acces
     dataDir: logs.dataDir,
     clock: logs.clock,
   });
-}
-
-/** The limits an operator may set in the config, as createApp takes them. */
-export function appLimitsFromConfig(config: Config): {
-  requestBodyBytesMax: number;
-  webSocketLimits: { connectionsMax: number; subscriptionsMax: number };
-} {
-  return {
-    requestBodyBytesMax: config.requestBodyBytesMax,
-    webSocketLimits: {
-      connectionsMax: config.wsConnectionsMax,
-      subscriptionsMax: config.wsSubscriptionsPerConnectionMax,
-    },
-  };
 }
