@@ -1,5 +1,6 @@
 // Sluice's entry point: load the config, open the data directory (recovering it if needed), serve
 // HTTP, and shut down cleanly on SIGTERM or SIGINT.
+import { startClusterFromConfig } from "./lib/cluster/start-cluster.ts";
 import { loadConfig } from "./lib/config.ts";
 import { isSluiceError } from "./lib/errors.ts";
 import { GroupCoordinator } from "./lib/groups/group-coordinator.ts";
@@ -34,8 +35,10 @@ async function main(): Promise<void> {
       log("warn", "offsets topic record skipped", { where, error: String(error) }),
   });
   log("info", "consumer groups loaded", { groups: groups.list().length, ...groups.replay });
+  // Cluster mode (nodeId, advertisedUrl, etcdEndpoints): registers in etcd and takes up its partitions.
+  const cluster = await startClusterFromConfig(config, logs, log);
   const server = startHttpServer({
-    fetch: createApp({ logs, groups }).fetch,
+    fetch: createApp({ logs, groups, ...(cluster ? { cluster } : {}) }).fetch,
     port: config.port,
     hostname: config.host,
   });
@@ -52,6 +55,8 @@ async function main(): Promise<void> {
     log("info", "shutting down", { signal });
     // Joins waiting for a rebalance answer now (LOG_CLOSED) rather than hold the stop for their timeout.
     groups.close();
+    // Leaves etcd first (its lease revoked): its partitions move now rather than after the timeout.
+    await cluster?.close();
     await server.stop();
     await logs.close();
     log("info", "stopped cleanly");

@@ -3,7 +3,11 @@
 // reads process.env.
 import { z } from "zod";
 import { SluiceError } from "./errors.ts";
-import { RETENTION_CHECK_INTERVAL_MS_DEFAULT } from "./limits.ts";
+import {
+  CLUSTER_SESSION_TIMEOUT_MS_DEFAULT,
+  REPLICA_LAG_TIME_MAX_MS_DEFAULT,
+  RETENTION_CHECK_INTERVAL_MS_DEFAULT,
+} from "./limits.ts";
 
 export const configSchema = z
   .object({
@@ -12,8 +16,39 @@ export const configSchema = z
     port: z.coerce.number().int().min(0).max(65_535).default(8080),
     retentionCheckIntervalMs: z.coerce.number().int().positive().default(RETENTION_CHECK_INTERVAL_MS_DEFAULT),
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    // Cluster mode (lib/cluster/): on when nodeId, advertisedUrl and etcdEndpoints are all given.
+    nodeId: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+    advertisedUrl: z.url({ protocol: /^https?$/ }).optional(),
+    etcdEndpoints: z
+      .string()
+      .regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, "comma-separated URLs")
+      .optional(),
+    etcdPrefix: z
+      .string()
+      .regex(/^\/[\w./-]*[^/]$/, "a key prefix like /sluice")
+      .default("/sluice"),
+    clusterSessionTimeoutMs: z.coerce
+      .number()
+      .int()
+      .min(2000)
+      .max(600_000)
+      .default(CLUSTER_SESSION_TIMEOUT_MS_DEFAULT),
+    replicaLagTimeMaxMs: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(REPLICA_LAG_TIME_MAX_MS_DEFAULT),
+    replicaFetchWaitMaxMs: z.coerce.number().int().min(10).max(60_000).default(500),
+    ackTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(30_000),
   })
-  .strict();
+  .strict()
+  .refine(
+    (config) =>
+      [config.nodeId, config.advertisedUrl, config.etcdEndpoints].every((value) => value === undefined) ||
+      [config.nodeId, config.advertisedUrl, config.etcdEndpoints].every((value) => value !== undefined),
+    { message: "cluster mode needs nodeId, advertisedUrl and etcdEndpoints together", path: ["nodeId"] },
+  );
 
 export type Config = Readonly<z.output<typeof configSchema>>;
 

@@ -2,7 +2,8 @@
 // client may retry. Codes are never reused: retire one by leaving it in the table.
 //
 // Codes are grouped by area: 1xxx request, 2xxx topics and partitions, 3xxx records and batches,
-// 4xxx storage, 5xxx configuration, 6xxx consumer groups. kafkaCode names Kafka's nearest error for
+// 4xxx storage, 5xxx configuration, 6xxx consumer groups, 7xxx WebSocket streams, 8xxx cluster.
+// kafkaCode names Kafka's nearest error for
 // the wire protocol.
 
 export const ERRORS = {
@@ -89,6 +90,25 @@ export const ERRORS = {
   CREDIT_TOO_SMALL: { code: 7005, status: 400, retriable: true, kafkaCode: 42 },
   /** A frame type the protocol reserves but this node does not serve yet (join, commit). */
   NOT_YET_SUPPORTED: { code: 7006, status: 501, retriable: false, kafkaCode: 35 },
+  // 8xxx: cluster mode (lib/cluster/): replication, leadership, coordination through etcd.
+  /** This node does not lead the partition (and the request was already forwarded once). */
+  NOT_LEADER_OR_FOLLOWER: { code: 8000, status: 503, retriable: true, kafkaCode: 6 },
+  /** The partition has no live leader now (its replicas are down, or an election is under way). */
+  LEADER_NOT_AVAILABLE: { code: 8001, status: 503, retriable: true, kafkaCode: 5 },
+  /** acks=all while the ISR is smaller than min.insync.replicas: refused before the append. */
+  NOT_ENOUGH_REPLICAS: { code: 8002, status: 503, retriable: true, kafkaCode: 19 },
+  /** acks=all: appended on the leader, but the ISR fell below min.insync.replicas before it was committed. */
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: { code: 8003, status: 503, retriable: true, kafkaCode: 20 },
+  /** acks=all: the ISR did not take the records within ackTimeoutMs; they may still be committed later. */
+  REQUEST_TIMED_OUT: { code: 8004, status: 504, retriable: true, kafkaCode: 7 },
+  /** A replica request names an older leader epoch than the leader's: the sender is behind. */
+  FENCED_LEADER_EPOCH: { code: 8005, status: 409, retriable: true, kafkaCode: 74 },
+  /** A replica request names a newer leader epoch than the leader knows: it is behind itself. */
+  UNKNOWN_LEADER_EPOCH: { code: 8006, status: 409, retriable: true, kafkaCode: 75 },
+  /** A replication factor below 1 or above the live nodes (or above 1 on a single node). */
+  INVALID_REPLICATION_FACTOR: { code: 8007, status: 400, retriable: false, kafkaCode: 38 },
+  /** etcd cannot be reached: cluster metadata (topics, leadership) cannot change now. */
+  COORDINATOR_NOT_AVAILABLE: { code: 8008, status: 503, retriable: true, kafkaCode: 15 },
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

@@ -1,6 +1,7 @@
 // Builds the HTTP app from its dependencies; main.ts starts the server. Routes are thin: they
 // validate input and call lib/ services.
 import { Hono } from "hono";
+import type { ClusterNode } from "../lib/cluster/cluster-node.ts";
 import { SluiceError } from "../lib/errors.ts";
 import type { StreamLimits } from "../lib/gateway/ws-hub.ts";
 import type { GroupCoordinator } from "../lib/groups/group-coordinator.ts";
@@ -22,6 +23,8 @@ export interface AppDeps {
   groups?: GroupCoordinator;
   /** WebSocket limits below those in lib/gateway/limits.ts (tests lower them). */
   webSocketLimits?: Partial<StreamLimits>;
+  /** Cluster mode (lib/cluster/); left out on a single node. */
+  cluster?: ClusterNode;
 }
 
 export function createApp(deps: AppDeps): Hono {
