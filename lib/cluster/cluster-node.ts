@@ -78,6 +78,7 @@ export class ClusterNode {
     const deadline = Date.now() + REGISTER_TIMEOUT_MS;
     for (;;) {
       try {
+        await node.store.awaitPreviousSessionEnd(3 * options.sessionTimeoutMs + 2000);
         await node.store.register();
         break;
       } catch (error) {

@@ -12,6 +12,7 @@ import {
   parseSnapshot,
   type TopicRecord,
 } from "./metadata.ts";
+import { sleep } from "./sleep.ts";
 
 export interface ClusterStoreOptions {
   endpoints: string[];
@@ -39,6 +40,25 @@ export class ClusterStore {
       defaultCallOptions: (context) =>
         context.isStream ? {} : { deadline: new Date(Date.now() + ETCD_CALL_TIMEOUT_MS) },
     });
+  }
+
+  /**
+   * After an unclean stop the node's previous registration may still be alive (its lease not yet
+   * expired): a node that came straight back would keep leading with the same epoch, and nobody would
+   * notice it had gone. So it waits until the old registration expires and the controller has moved
+   * its leaderships away, as if its session had ended (Kafka fences a restarted broker the same way).
+   */
+  async awaitPreviousSessionEnd(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const selfId = this.options.self.id;
+    for (;;) {
+      const snapshot = await this.snapshot();
+      const registered = snapshot.nodes.has(selfId);
+      const leads = [...snapshot.partitions.values()].some((p) => p.state.leader === selfId);
+      if (!registered && !leads) return;
+      if (Date.now() > deadline) return;
+      await sleep(100);
+    }
   }
 
   /** Grants the node's lease and registers the node; retried by the caller until etcd answers. */
