@@ -203,7 +203,8 @@ export class Cluster {
       }
     }
     await this.etcd.stop();
-    rmSync(this.root, { recursive: true, force: true });
+    if (process.env.SLUICE_TEST_KEEP) console.log(`cluster files kept in ${this.root}`);
+    else rmSync(this.root, { recursive: true, force: true });
   }
 
   /** The partition's replication state as a running node describes it. */
