@@ -10,6 +10,8 @@ import {
   WS_SUBSCRIPTIONS_PER_CONNECTION_MAX,
 } from "./gateway/limits.ts";
 import {
+  CLUSTER_SESSION_TIMEOUT_MS_DEFAULT,
+  REPLICA_LAG_TIME_MAX_MS_DEFAULT,
   RETENTION_CHECK_INTERVAL_MS_DEFAULT,
   SHUTDOWN_DRAIN_MS_DEFAULT,
   SHUTDOWN_TIMEOUT_MS_DEFAULT,
@@ -108,12 +110,68 @@ export const configSchema = z
       .max(1024)
       .default(WS_SUBSCRIPTIONS_PER_CONNECTION_MAX)
       .describe("subscriptions on one WebSocket connection (TOO_MANY_SUBSCRIPTIONS past it)"),
+    // Cluster mode (lib/cluster/): on when nodeId, advertisedUrl and etcdEndpoints are all given.
+    nodeId: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(2_147_483_647)
+      .optional()
+      .describe("this node's id in the cluster (cluster mode: with advertisedUrl and etcdEndpoints)"),
+    advertisedUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("the URL other nodes and forwarded requests reach this node at"),
+    etcdEndpoints: z
+      .string()
+      .regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, "comma-separated URLs")
+      .optional()
+      .describe("etcd client URLs, comma-separated"),
+    etcdPrefix: z
+      .string()
+      .regex(/^\/[\w./-]*[^/]$/, "a key prefix like /sluice")
+      .default("/sluice")
+      .describe("key prefix of this cluster's state in etcd"),
+    clusterSessionTimeoutMs: z.coerce
+      .number()
+      .int()
+      .min(2000)
+      .max(600_000)
+      .default(CLUSTER_SESSION_TIMEOUT_MS_DEFAULT)
+      .describe("etcd lease of a node: past it without renewal, its partitions move to other nodes"),
+    replicaLagTimeMaxMs: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(REPLICA_LAG_TIME_MAX_MS_DEFAULT)
+      .describe("a follower not caught up for this long leaves the ISR (Kafka's replica.lag.time.max.ms)"),
+    replicaFetchWaitMaxMs: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(60_000)
+      .default(500)
+      .describe("longest wait of a follower's fetch on the leader (replica.fetch.wait.max.ms)"),
+    ackTimeoutMs: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(30_000)
+      .describe("acks=all: how long a produce waits for the ISR before REQUEST_TIMED_OUT"),
   })
   .strict()
   .refine((config) => config.shutdownDrainMs < config.shutdownTimeoutMs, {
     message: "shutdownDrainMs must be below shutdownTimeoutMs",
     path: ["shutdownDrainMs"],
-  });
+  })
+  .refine(
+    (config) =>
+      [config.nodeId, config.advertisedUrl, config.etcdEndpoints].every((value) => value === undefined) ||
+      [config.nodeId, config.advertisedUrl, config.etcdEndpoints].every((value) => value !== undefined),
+    { message: "cluster mode needs nodeId, advertisedUrl and etcdEndpoints together", path: ["nodeId"] },
+  );
 
 export type Config = Readonly<z.output<typeof configSchema>>;
 export type ConfigKey = keyof Config;

@@ -3,7 +3,7 @@
 //
 // Codes are grouped by area: 1xxx request, 2xxx topics and partitions, 3xxx records and batches,
 // 4xxx storage, 5xxx configuration, 6xxx consumer groups, 7xxx WebSocket streams, 8xxx access
-// control. kafkaCode names Kafka's nearest error for
+// control, 10xxx cluster. kafkaCode names Kafka's nearest error for
 // the wire protocol.
 
 export const ERRORS = {
@@ -107,6 +107,25 @@ export const ERRORS = {
   TOKEN_NOT_REVOCABLE: { code: 8005, status: 409, retriable: false, kafkaCode: 58 },
   /** The node holds TOKENS_MAX tokens (lib/auth/limits.ts). */
   TOO_MANY_TOKENS: { code: 8006, status: 409, retriable: false, kafkaCode: 58 },
+  // 10xxx: cluster mode (lib/cluster/): replication, leadership, coordination through etcd.
+  /** This node does not lead the partition (and the request was already forwarded once). */
+  NOT_LEADER_OR_FOLLOWER: { code: 10000, status: 503, retriable: true, kafkaCode: 6 },
+  /** The partition has no live leader now (its replicas are down, or an election is under way). */
+  LEADER_NOT_AVAILABLE: { code: 10001, status: 503, retriable: true, kafkaCode: 5 },
+  /** acks=all while the ISR is smaller than min.insync.replicas: refused before the append. */
+  NOT_ENOUGH_REPLICAS: { code: 10002, status: 503, retriable: true, kafkaCode: 19 },
+  /** acks=all: appended on the leader, but the ISR fell below min.insync.replicas before it was committed. */
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: { code: 10003, status: 503, retriable: true, kafkaCode: 20 },
+  /** acks=all: the ISR did not take the records within ackTimeoutMs; they may still be committed later. */
+  REQUEST_TIMED_OUT: { code: 10004, status: 504, retriable: true, kafkaCode: 7 },
+  /** A replica request names an older leader epoch than the leader's: the sender is behind. */
+  FENCED_LEADER_EPOCH: { code: 10005, status: 409, retriable: true, kafkaCode: 74 },
+  /** A replica request names a newer leader epoch than the leader knows: it is behind itself. */
+  UNKNOWN_LEADER_EPOCH: { code: 10006, status: 409, retriable: true, kafkaCode: 75 },
+  /** A replication factor below 1 or above the live nodes (or above 1 on a single node). */
+  INVALID_REPLICATION_FACTOR: { code: 10007, status: 400, retriable: false, kafkaCode: 38 },
+  /** etcd cannot be reached: cluster metadata (topics, leadership) cannot change now. */
+  COORDINATOR_NOT_AVAILABLE: { code: 10008, status: 503, retriable: true, kafkaCode: 15 },
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

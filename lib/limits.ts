@@ -91,3 +91,11 @@ assert(
   PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS <= PRODUCER_ID_EXPIRATION_MS_DEFAULT,
   "sweep at least once per expiry",
 );
+
+/**
+ * Cluster mode: a node's etcd lease lives this long without a keepalive, so a dead node's
+ * partitions move this long after it stopped (Kafka's broker session timeout, shorter for the edge).
+ */
+export const CLUSTER_SESSION_TIMEOUT_MS_DEFAULT = 3000;
+/** Kafka's replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
+export const REPLICA_LAG_TIME_MAX_MS_DEFAULT = 30_000;

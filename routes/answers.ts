@@ -53,6 +53,19 @@ export const topicAnswer: z.ZodType<TopicDescription> = z
               })
               .strict(),
           ),
+          replication: z
+            .object({
+              leader: z.number().int().min(0).nullable(),
+              leaderEpoch: z.number().int().min(0),
+              replicas: z.array(z.number().int().min(0)),
+              isr: z.array(z.number().int().min(0)),
+            })
+            .strict()
+            .optional()
+            .meta({
+              description:
+                "Cluster mode: leader (null: none now), leader epoch, replicas and ISR by node id.",
+            }),
         })
         .strict(),
     ),

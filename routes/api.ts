@@ -1,11 +1,13 @@
 // The HTTP API under /api/v1: one sub-app per resource, all sharing one gateway (the logs, the
 // fetches waiting for appends, the partitioner for keyless records), and the WebSocket streams at /ws.
 import { Hono } from "hono";
+import { forwardToLeader } from "../lib/cluster/forward.ts";
 import { createGateway } from "../lib/gateway/gateway.ts";
 import { GroupCoordinator } from "../lib/groups/group-coordinator.ts";
 import type { SluiceMetrics } from "../lib/metrics/sluice-metrics.ts";
 import type { AppDeps } from "./app.ts";
 import { batchRoutes } from "./batches.ts";
+import { clusterRoutes } from "./cluster.ts";
 import { groupRoutes } from "./groups.ts";
 import { offsetRoutes } from "./offsets.ts";
 import { producerRoutes } from "./producers.ts";
@@ -14,17 +16,20 @@ import { topicRoutes } from "./topics.ts";
 import { wsRoutes } from "./ws.ts";
 
 export function apiRoutes(deps: AppDeps, metrics: SluiceMetrics): Hono {
-  const gateway = createGateway(deps.logs, { metrics });
+  const gateway = createGateway(deps.logs, { metrics, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
   // One coordinator per app: it replays the offsets topic when made, and its lag goes to /metrics.
   const groups = deps.groups ?? GroupCoordinator.open({ logs: deps.logs });
   metrics.watchConsumerLag(groups);
   const api = new Hono();
+  // Cluster mode: a partition's requests reaching a node that does not lead it go to its leader.
+  if (deps.cluster) api.use("/topics/:topic/partitions/:partition/*", forwardToLeader(deps.cluster));
   api.route("/topics", topicRoutes(gateway));
   api.route("/topics", recordRoutes(gateway));
   api.route("/topics", batchRoutes(gateway));
   api.route("/topics", offsetRoutes(gateway));
   api.route("/producers", producerRoutes(gateway));
   api.route("/groups", groupRoutes(gateway, groups));
+  api.route("/cluster", clusterRoutes(gateway));
   api.route("/", wsRoutes(gateway, groups, deps.webSocketLimits, deps.access));
   return api;
 }

@@ -2,6 +2,7 @@
 // validate input and call lib/ services.
 import { Hono } from "hono";
 import { AccessControl } from "../lib/auth/access-control.ts";
+import type { ClusterNode } from "../lib/cluster/cluster-node.ts";
 import { SluiceError } from "../lib/errors.ts";
 import type { StreamLimits } from "../lib/gateway/ws-hub.ts";
 import { GroupCoordinator } from "../lib/groups/group-coordinator.ts";
@@ -30,6 +31,8 @@ export interface AppDeps {
   access?: AccessControl;
   /** Bodies above this are refused on every route (the config's requestBodyBytesMax). */
   requestBodyBytesMax?: number;
+  /** Cluster mode (lib/cluster/); left out on a single node. */
+  cluster?: ClusterNode;
 }
 
 export function createApp(deps: AppDeps): Hono {

@@ -129,6 +129,11 @@ export const ROUTE_POLICY: Readonly<Record<string, Requirement>> = {
   "POST /api/v1/groups/:group/offsets/reset": { kind: "topics", topicsOf: resetTopics },
   // The upgrade needs a token; each frame is then checked against its grants (routes/ws-access.ts).
   "GET /api/v1/ws": { kind: "token", queryToken: true },
+  // Who leads what, for any client; the replica routes stay admin's: nodes replicate with the shared
+  // authAdminToken (lib/cluster/).
+  "GET /api/v1/cluster": TOKEN,
+  "GET /api/v1/cluster/replica/fetch": ADMIN,
+  "GET /api/v1/cluster/replica/epoch-end": ADMIN,
 };
 
 /**

@@ -2,6 +2,7 @@
 // counts and config keys; these handlers check the shapes and pass them on.
 import { Hono } from "hono";
 import { z } from "zod";
+import { alterTopicConfig, createTopic, deleteTopic, describeTopic } from "../lib/cluster/topic-admin.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
 import { PARTITIONS_PER_TOPIC_MAX } from "../lib/limits.ts";
 import { type TopicConfigInput, topicConfigSchema } from "../lib/topics/topic-config.ts";
@@ -76,6 +77,7 @@ export function topicRoutes(gateway: Gateway): Hono {
         "INVALID_PARTITIONS",
         "INVALID_CONFIG",
         "TOPIC_ALREADY_EXISTS",
+        "INVALID_REPLICATION_FACTOR",
         ...STORAGE_ERRORS,
       ],
     }),
@@ -83,7 +85,7 @@ export function topicRoutes(gateway: Gateway): Hono {
     async (c) => {
       const body = parseInput(createTopicBody, await readJsonBody(c));
       const config = body.config as TopicConfigInput | undefined;
-      return c.json(logs.createTopic(body.name, { partitions: body.partitions, config }), 201);
+      return c.json(await createTopic(gateway, body.name, body.partitions, config), 201);
     },
   );
 
@@ -98,7 +100,7 @@ export function topicRoutes(gateway: Gateway): Hono {
       errors: ["UNKNOWN_TOPIC_OR_PARTITION"],
     }),
     paramsOf(topicParams),
-    (c) => c.json(logs.describeTopic(c.req.valid("param").topic)),
+    (c) => c.json(describeTopic(gateway, c.req.valid("param").topic)),
   );
 
   app.patch(
@@ -114,7 +116,7 @@ export function topicRoutes(gateway: Gateway): Hono {
     paramsOf(topicParams),
     async (c) => {
       const body = parseInput(alterConfigBody, await readJsonBody(c));
-      return c.json(logs.alterTopicConfig(c.req.valid("param").topic, body.config));
+      return c.json(await alterTopicConfig(gateway, c.req.valid("param").topic, body.config));
     },
   );
 
@@ -128,9 +130,9 @@ export function topicRoutes(gateway: Gateway): Hono {
       errors: ["UNKNOWN_TOPIC_OR_PARTITION", "TOPIC_IS_INTERNAL", ...STORAGE_ERRORS],
     }),
     paramsOf(topicParams),
-    (c) => {
+    async (c) => {
       const { topic } = c.req.valid("param");
-      logs.deleteTopic(topic);
+      await deleteTopic(gateway, topic);
       // Long polls on it wake now and answer UNKNOWN_TOPIC_OR_PARTITION rather than wait out their time.
       gateway.waiters.notifyTopic(topic);
       gateway.metrics.forgetTopic(topic);

@@ -121,7 +121,7 @@ export async function runServe(argv: string[], context: ServeContext): Promise<E
   // and Bun's default action for an unhandled SIGTERM is to die at once.
   const stopper = stopOnSignal(logger, config);
   try {
-    const node = startSluiceNode(config, logger);
+    const node = await startSluiceNode(config, logger);
     stopper.setStop((drainMs) => node.stop({ drainMs }));
   } catch (error) {
     // A port in use, an unreadable data dir: said as a log line, so the log stream stays parseable.

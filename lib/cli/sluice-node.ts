@@ -3,6 +3,7 @@
 
 import { createApp } from "../../routes/app.ts";
 import { accessControlFromConfig } from "../auth/from-config.ts";
+import { startClusterFromConfig } from "../cluster/start-cluster.ts";
 import type { Config } from "../config.ts";
 import { GroupCoordinator } from "../groups/group-coordinator.ts";
 import type { Logger } from "../logger.ts";
@@ -28,7 +29,7 @@ function reachableHost(hostname: string): string {
   return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
 
-export function startSluiceNode(config: Config, logger: Logger): SluiceNode {
+export async function startSluiceNode(config: Config, logger: Logger): Promise<SluiceNode> {
   const startedMs = performance.now();
   const logs = LogManager.open({
     dataDir: config.dataDir,
@@ -43,8 +44,18 @@ export function startSluiceNode(config: Config, logger: Logger): SluiceNode {
       logger.warn("offsets topic record skipped", { where, error: String(error) }),
   });
   logger.info("consumer groups loaded", { groups: groups.list().length, ...groups.replay });
+  // Cluster mode (nodeId, advertisedUrl, etcdEndpoints): registers in etcd and takes up its partitions.
+  const cluster = await startClusterFromConfig(config, logs, (level, msg, fields) =>
+    logger[level as "debug" | "info" | "warn" | "error"](msg, fields),
+  );
   const access = accessControlFromConfig(config, logs);
-  const app = createApp({ logs, groups, access, ...appLimitsFromConfig(config) });
+  const app = createApp({
+    logs,
+    groups,
+    access,
+    ...appLimitsFromConfig(config),
+    ...(cluster ? { cluster } : {}),
+  });
   const server = startHttpServer({
     fetch: app.fetch,
     port: config.port,
@@ -66,6 +77,8 @@ export function startSluiceNode(config: Config, logger: Logger): SluiceNode {
   const stop = async ({ drainMs }: { drainMs: number }) => {
     // Joins waiting for a rebalance answer now (LOG_CLOSED) rather than hold the stop for their timeout.
     groups.close();
+    // Leaves etcd first (its lease revoked): its partitions move now rather than after the timeout.
+    await cluster?.close();
     let drainTimer: ReturnType<typeof setTimeout> | undefined;
     const drained = server.stop(false).then(() => true);
     const timedOut = new Promise<boolean>((resolve) => {

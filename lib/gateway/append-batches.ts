@@ -3,6 +3,7 @@
 // was; then the appends run without yielding, waiting fetches are woken, and durable requests wait
 // for the fsync.
 
+import { appendReplicated } from "../cluster/replicated-append.ts";
 import { SluiceError } from "../errors.ts";
 import { checkBatchSize } from "../log/batch-conversion.ts";
 import type { AppendResult, PartitionLog } from "../log/partition-log.ts";
@@ -12,7 +13,10 @@ import { readBatchHeader } from "../log/record-batch.ts";
 import { isInternalTopic } from "../topics/log-manager.ts";
 import type { Gateway } from "./gateway.ts";
 
-/** Kafka's acks: 0 answers without waiting, 1 and "all" after the append (one node is the whole ISR). */
+/**
+ * Kafka's acks: 0 answers without waiting, 1 after the leader's append, "all" once the ISR has the
+ * records (on a single node, the same as 1).
+ */
 export type Acks = 0 | 1 | "all";
 
 export interface PendingBatch {
@@ -49,6 +53,20 @@ export async function appendBatches(
       },
     );
   }
+  // Cluster mode: each partition's leader takes its batches (lib/cluster/replicated-append.ts).
+  const cluster = gateway.cluster;
+  if (cluster?.manages(topic))
+    return appendReplicated(gateway, cluster, topic, batches, options, appendLocal);
+  return appendLocal(gateway, topic, batches, options);
+}
+
+/** Appends to this node's own logs: every check up front, then the appends without yielding. */
+async function appendLocal(
+  gateway: Gateway,
+  topic: string,
+  batches: PendingBatch[],
+  options: AppendBatchesOptions,
+): Promise<AppendResult[]> {
   const logs = batches.map((batch) => gateway.logs.partition(topic, batch.partition));
   // The log's own size checks, made for every batch up front so a request fails whole. A topic that
   // recompresses on append may still grow one past them; that batch then fails alone.

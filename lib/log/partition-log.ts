@@ -129,6 +129,12 @@ export class PartitionLog {
   /** Idempotent producers' epochs and last batches (producer-state.ts); loaded with the segments. */
   #producerState: ProducerState;
   #producerStateLoad: ProducerStateLoad | undefined;
+  /**
+   * Replication's hooks (lib/cluster/): the epoch stamped into produced batches, and whether the high
+   * watermark follows the log end on each append (a single node) or is moved by the leader from its
+   * followers' positions.
+   */
+  readonly replication = { leaderEpoch: SINGLE_NODE_LEADER_EPOCH, highWatermarkFollowsLogEnd: true };
 
   private constructor(
     readonly storage: Storage,
@@ -213,6 +219,15 @@ export class PartitionLog {
     this.#highWatermark = Math.max(this.#highWatermark, Math.min(offset, this.logEndOffset));
   }
 
+  /**
+   * Sets the high watermark even below where it was: a replica whose role changes (a restarted node,
+   * a new follower) forgets what it may not know to be committed and learns it again from its leader.
+   */
+  resetHighWatermark(offset: number): void {
+    assertSafeOffset(offset, "high watermark");
+    this.#highWatermark = Math.max(this.#logStartOffset, Math.min(offset, this.logEndOffset));
+  }
+
   // -------------------------------------------------------------------------------------------
   // Append
 
@@ -260,14 +275,14 @@ export class PartitionLog {
     const recordCount = validated.header.recordsCount;
     const baseOffset = this.logEndOffset;
     const lastOffset = baseOffset + recordCount - 1;
-    const leaderEpoch = options.leaderEpoch ?? SINGLE_NODE_LEADER_EPOCH;
+    const leaderEpoch = options.leaderEpoch ?? this.replication.leaderEpoch;
     stampBatch(prepared.batch, baseOffset, leaderEpoch);
     this.#appendStamped(prepared.batch, lastOffset, prepared.maxTimestamp, leaderEpoch, baseOffset);
     // Only once the bytes are in: a failed append must not make its retry look like a duplicate.
     if (producer !== undefined) {
       this.#producerState.record({ ...producer, maxTimestamp: prepared.maxTimestamp }, baseOffset);
     }
-    this.#highWatermark = this.logEndOffset;
+    if (this.replication.highWatermarkFollowsLogEnd) this.#highWatermark = this.logEndOffset;
     return {
       baseOffset,
       lastOffset,

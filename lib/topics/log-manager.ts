@@ -66,6 +66,8 @@ export interface PartitionDescription {
   segmentCount: number;
   sizeBytes: number;
   segments: SegmentInfo[];
+  /** Cluster mode: the partition's leader (null: none now), leader epoch, replicas and ISR, by node id. */
+  replication?: { leader: number | null; leaderEpoch: number; replicas: number[]; isr: number[] };
 }
 
 export interface TopicDescription {

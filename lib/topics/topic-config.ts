@@ -69,10 +69,15 @@ export const topicConfigSchema = z
     "min.cleanable.dirty.ratio": ratio().default(0.5),
     "min.compaction.lag.ms": integer(0, NEVER).default(0),
     "min.insync.replicas": integer(1, 1024).default(1),
+    // Cluster mode: how many nodes hold each partition; left out, min(3, live nodes) (a single node: 1).
+    "replication.factor": integer(1, 16).optional(),
     "retention.bytes": integer(-1, NEVER).default(-1),
     "retention.ms": integer(-1, NEVER).default(WEEK_MS),
     "segment.bytes": integer(SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX).default(SEGMENT_BYTES_DEFAULT),
     "segment.ms": integer(1, NEVER).default(WEEK_MS),
+    "unclean.leader.election.enable": z
+      .union([z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")])
+      .default(false),
   })
   .strict();
 

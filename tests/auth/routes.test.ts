@@ -28,6 +28,9 @@ const NON_ADMINS: Who[] = ["producer", "consumer", "stranger"];
 const OPEN = ["GET /healthz", "GET /readyz", "GET /metrics", "GET /docs", "GET /api/v1/openapi.json"];
 
 const CASES: Record<string, RouteCase> = {
+  "GET /api/v1/cluster": { refused: [], allowed: "stranger" },
+  "GET /api/v1/cluster/replica/fetch": { refused: NON_ADMINS, allowed: "admin" },
+  "GET /api/v1/cluster/replica/epoch-end": { refused: NON_ADMINS, allowed: "admin" },
   "GET /api/v1/whoami": { refused: [], allowed: "stranger" },
   "GET /api/v1/tokens": { refused: NON_ADMINS, allowed: "admin" },
   "POST /api/v1/tokens": {

@@ -1,0 +1,63 @@
+// Any node answers any request: a request about one partition (fetch, raw produce, offsets) that
+// reaches a node which does not lead it is passed to the leader and the leader's answer streamed
+// back, so clients (browsers included) need to know only one node. A forwarded request is marked
+// and never forwarded again: a node that got one without leading answers NOT_LEADER_OR_FOLLOWER,
+// which clients retry once the new leader is known.
+import type { MiddlewareHandler } from "hono";
+import { SluiceError } from "../errors.ts";
+import type { ClusterNode } from "./cluster-node.ts";
+import { FORWARDED_HEADER } from "./replicated-append.ts";
+
+const PARTITION_PATH = /\/topics\/([^/]+)\/partitions\/(\d+)\//;
+
+/** Headers that describe one hop, not the request. */
+const HOP_HEADERS = ["host", "connection", "keep-alive", "transfer-encoding", "content-length"];
+
+export function forwardToLeader(cluster: ClusterNode): MiddlewareHandler {
+  return async (c, next) => {
+    const match = PARTITION_PATH.exec(c.req.path);
+    if (match === null) return next();
+    const topic = decodeURIComponent(match[1]!);
+    const partition = Number(match[2]);
+    if (!cluster.manages(topic)) return next();
+    const leader = cluster.leaderOf(topic, partition);
+    if (leader.kind === "self") return next();
+    if (c.req.header(FORWARDED_HEADER) !== undefined) {
+      throw new SluiceError(
+        "NOT_LEADER_OR_FOLLOWER",
+        `node ${cluster.nodeId} does not lead ${topic}-${partition}; retry`,
+      );
+    }
+    if (leader.kind === "none") {
+      throw new SluiceError(
+        "LEADER_NOT_AVAILABLE",
+        `partition ${topic}-${partition} has no leader now; retry shortly`,
+      );
+    }
+    const url = new URL(c.req.url);
+    const headers = new Headers(c.req.raw.headers);
+    for (const name of HOP_HEADERS) headers.delete(name);
+    headers.set(FORWARDED_HEADER, String(cluster.nodeId));
+    const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
+    let response: Response;
+    try {
+      response = await fetch(`${leader.node.url}${url.pathname}${url.search}`, {
+        method: c.req.method,
+        headers,
+        body: hasBody ? await c.req.arrayBuffer() : null,
+        signal: c.req.raw.signal,
+      });
+    } catch (error) {
+      throw new SluiceError(
+        "LEADER_NOT_AVAILABLE",
+        `the leader of ${topic}-${partition} (node ${leader.node.id}) cannot be reached: ${String(error)}`,
+        { cause: error },
+      );
+    }
+    const answer = new Headers(response.headers);
+    for (const name of HOP_HEADERS) answer.delete(name);
+    answer.delete("content-encoding"); // fetch already decoded the body
+    answer.set("x-sluice-served-by", String(leader.node.id));
+    return new Response(response.body, { status: response.status, headers: answer });
+  };
+}

@@ -1,0 +1,131 @@
+// The cluster: GET /cluster (nodes, controller, health), and the two requests followers make to
+// their leaders (lib/cluster/replica-protocol.ts). On a single node /cluster says so and the replica
+// routes answer NOT_LEADER_OR_FOLLOWER.
+import { Hono } from "hono";
+import { z } from "zod";
+import {
+  EPOCH_END_PATH,
+  epochEndAnswer,
+  epochEndQuery,
+  REPLICA_FETCH_PATH,
+  REPLICA_HEADERS,
+  replicaFetchQuery,
+} from "../lib/cluster/replica-protocol.ts";
+import { SluiceError } from "../lib/errors.ts";
+import { RECORD_BATCH_MEDIA_TYPE } from "../lib/gateway/batch-frames.ts";
+import type { Gateway } from "../lib/gateway/gateway.ts";
+import { describeRoute, json } from "./route-docs.ts";
+import { queryOf } from "./validate.ts";
+
+const API_PREFIX = "/api/v1/cluster";
+
+const clusterAnswer = z
+  .object({
+    enabled: z.boolean().meta({ description: "false on a single node (no etcd); the rest is then absent." }),
+    nodeId: z.number().int().optional(),
+    controllerId: z.number().int().nullable().optional(),
+    etcd: z.object({ reachable: z.boolean(), registered: z.boolean() }).strict().optional(),
+    nodes: z
+      .array(z.object({ id: z.number().int(), url: z.string(), live: z.boolean() }).strict())
+      .optional()
+      .meta({ description: "Nodes registered in etcd now (their lease is alive)." }),
+    partitions: z
+      .object({
+        total: z.number().int(),
+        ledHere: z.number().int(),
+        offline: z.number().int().meta({ description: "Partitions with no leader now." }),
+        underReplicated: z
+          .number()
+          .int()
+          .meta({ description: "Partitions whose ISR is short of their replicas." }),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export function clusterRoutes(gateway: Gateway): Hono {
+  const app = new Hono();
+  const cluster = () => {
+    if (gateway.cluster === undefined) {
+      throw new SluiceError("NOT_LEADER_OR_FOLLOWER", "this node runs alone (no cluster mode)");
+    }
+    return gateway.cluster;
+  };
+
+  app.get(
+    "/",
+    describeRoute({
+      tag: "Cluster",
+      summary: "Cluster nodes and health",
+      responses: { 200: { description: "This node's view of the cluster.", content: json(clusterAnswer) } },
+    }),
+    (c) => c.json(gateway.cluster ? { enabled: true, ...gateway.cluster.describe() } : { enabled: false }),
+  );
+
+  app.get(
+    REPLICA_FETCH_PATH.slice(API_PREFIX.length),
+    describeRoute({
+      tag: "Cluster",
+      summary: "Replica fetch (follower to leader)",
+      description:
+        "A follower reads from its log end, which tells the leader its position; batches as stored, " +
+        "up to the leader's log end, sent with zero copy. Not for clients.",
+      responses: {
+        200: {
+          description: "Batches from the offset on.",
+          content: { [RECORD_BATCH_MEDIA_TYPE]: null },
+          headers: {
+            [REPLICA_HEADERS.highWatermark]: "The leader's high watermark.",
+            [REPLICA_HEADERS.logStartOffset]: "The leader's log start.",
+            [REPLICA_HEADERS.logEndOffset]: "The leader's log end.",
+            [REPLICA_HEADERS.leaderEpoch]: "The leader's epoch.",
+          },
+        },
+        204: { description: "Nothing past the offset within max_wait_ms." },
+      },
+      errors: [
+        "NOT_LEADER_OR_FOLLOWER",
+        "FENCED_LEADER_EPOCH",
+        "UNKNOWN_LEADER_EPOCH",
+        "OFFSET_OUT_OF_RANGE",
+        "UNKNOWN_TOPIC_OR_PARTITION",
+      ],
+    }),
+    queryOf(replicaFetchQuery),
+    async (c) => {
+      const query = c.req.valid("query");
+      const { log, read, leaderEpoch } = await cluster().replicas.replicaFetch(query, c.req.raw.signal);
+      const headers = {
+        "content-type": RECORD_BATCH_MEDIA_TYPE,
+        [REPLICA_HEADERS.highWatermark]: String(read.highWatermark),
+        [REPLICA_HEADERS.logStartOffset]: String(read.logStartOffset),
+        [REPLICA_HEADERS.logEndOffset]: String(read.logEndOffset),
+        [REPLICA_HEADERS.leaderEpoch]: String(leaderEpoch),
+      };
+      if (read.slice === undefined) return new Response(null, { status: 204, headers });
+      return new Response(log.sliceBlob(read.slice), { headers });
+    },
+  );
+
+  app.get(
+    EPOCH_END_PATH.slice(API_PREFIX.length),
+    describeRoute({
+      tag: "Cluster",
+      summary: "End offset of a leader epoch (follower to leader)",
+      description:
+        "Kafka's OffsetsForLeaderEpoch: where a follower's log and the leader's part. Not for clients.",
+      responses: { 200: { description: "The epoch and its end offset.", content: json(epochEndAnswer) } },
+      errors: [
+        "NOT_LEADER_OR_FOLLOWER",
+        "FENCED_LEADER_EPOCH",
+        "UNKNOWN_LEADER_EPOCH",
+        "UNKNOWN_TOPIC_OR_PARTITION",
+      ],
+    }),
+    queryOf(epochEndQuery),
+    (c) => c.json(cluster().replicas.epochEnd(c.req.valid("query"))),
+  );
+
+  return app;
+}
