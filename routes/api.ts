@@ -7,6 +7,7 @@ import type { SluiceMetrics } from "../lib/metrics/sluice-metrics.ts";
 import type { AppDeps } from "./app.ts";
 import { batchRoutes } from "./batches.ts";
 import { groupRoutes } from "./groups.ts";
+import { nodeRoutes } from "./node.ts";
 import { offsetRoutes } from "./offsets.ts";
 import { producerRoutes } from "./producers.ts";
 import { recordRoutes } from "./records.ts";
@@ -25,6 +26,7 @@ export function apiRoutes(deps: AppDeps, metrics: SluiceMetrics): Hono {
   api.route("/topics", offsetRoutes(gateway));
   api.route("/producers", producerRoutes(gateway));
   api.route("/groups", groupRoutes(gateway, groups));
+  api.route("/", nodeRoutes(deps, metrics));
   api.route("/", wsRoutes(gateway, deps.webSocketLimits));
   return api;
 }

@@ -13,6 +13,7 @@ import { healthRoutes } from "./health.ts";
 import { httpMetrics } from "./http-metrics.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openApiRoutes } from "./openapi.ts";
+import { uiRoutes } from "./ui.ts";
 
 export interface AppDeps {
   logs: LogManager;
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", docsRoutes(app));
   app.route("/api/v1", apiRoutes(deps, metrics));
   app.route("/api/v1", openApiRoutes(app));
+  app.route("/", uiRoutes());
   app.notFound((c) =>
     errorResponse(new SluiceError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), c),
   );
