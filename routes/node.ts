@@ -71,14 +71,16 @@ export function nodeRoutes(deps: AppDeps, metrics: SluiceMetrics): Hono {
       tag: "Operations",
       summary: "Traffic rates, live",
       description:
-        "Server-sent events: one `sample` event (a JSON traffic sample, as in GET /stats) per interval. " +
+        "Server-sent events: the latest `sample` at once, then one per interval (a JSON traffic sample, as " +
+        "in GET /stats). " +
         "The stream ends after 10 minutes; EventSource reconnects by itself.",
       responses: { 200: { description: "The event stream.", content: { "text/event-stream": null } } },
     }),
     (c) => {
       allowIdleFor(c, STATS_STREAM_MAX_MS);
       return streamSSE(c, async (stream) => {
-        const queue: TrafficSample[] = [];
+        // The newest sample at once: the client has current rates, and the headers go out now.
+        const queue: TrafficSample[] = [rates.latest()];
         let wake: (() => void) | undefined;
         const unsubscribe = rates.subscribe((sample) => {
           queue.push(sample);

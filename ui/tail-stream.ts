@@ -73,7 +73,10 @@ export class TailStream {
     }
   }
 
-  /** Paused, no credit goes out, so Sluice sends nothing more. */
+  /**
+   * Paused, no credit goes back, so Sluice stops once the credit it holds is used (at most
+   * TAIL_CREDIT_RECORDS a partition; the page keeps those for when it resumes).
+   */
   setPaused(paused: boolean): void {
     this.#paused = paused;
     if (paused) return;

@@ -15,9 +15,11 @@ export interface ChartProps {
   /** Formats a y value for the axis and the legend. */
   formatY: (value: number) => string;
   heightPx?: number;
+  /** Seconds of history the x axis always spans, ending at the newest point: a steady live window. */
+  windowS?: number;
 }
 
-export function Chart({ title, series, data, formatY, heightPx = 180 }: ChartProps) {
+export function Chart({ title, series, data, formatY, heightPx = 180, windowS = 300 }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(data);
@@ -30,7 +32,10 @@ export function Chart({ title, series, data, formatY, heightPx = 180 }: ChartPro
       height: heightPx,
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        x: { time: true, range: (_u, _min, max) => [max - windowS, max] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { stroke: "#8b95a5", grid: { stroke: "#e6e9ef" } },
         {

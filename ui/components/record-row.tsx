@@ -11,7 +11,8 @@ export function RecordRow({ record, view }: { record: JsonRecord; view: ValueVie
         <time>{formatTime(record.timestamp)}</time>
         {record.key !== null ? (
           <span class="record-key" title="key">
-            🔑 {renderPayload(record.key, record.keyFormat, view === "hex" ? "text" : view)}
+            <span class="muted">key</span>{" "}
+            {renderPayload(record.key, record.keyFormat, view === "hex" ? "text" : view)}
           </span>
         ) : null}
         {record.headers.map((h) => (

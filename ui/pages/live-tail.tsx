@@ -26,6 +26,9 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
     perSecond: 0,
   });
   const stream = useRef<TailStream | null>(null);
+  // Read by the draw loop: paused, the view stays still and no credit goes back.
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
   const partitionCount = topic.partitions.length;
 
   useEffect(() => {
@@ -52,6 +55,10 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
     stream.current = tail;
     let frame = 0;
     const draw = () => {
+      if (pausedRef.current) {
+        frame = requestAnimationFrame(draw);
+        return;
+      }
       if (dirty) {
         dirty = false;
         setRows(buffer.slice().reverse());
@@ -100,7 +107,7 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
           </select>
         </label>
         <button type="button" class="button" onClick={() => setPaused(!paused)}>
-          {paused ? "▶ Resume" : "⏸ Pause"}
+          {paused ? "Resume" : "Pause"}
         </button>
         <div class="tail-stats" data-testid="tail-stats">
           <span class={open ? (paused ? "dot paused" : "dot live") : "dot"} />

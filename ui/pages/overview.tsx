@@ -3,7 +3,14 @@ import { ErrorBox } from "../components/error-box.tsx";
 import { Loading } from "../components/loading.tsx";
 import { StatCard } from "../components/stat-card.tsx";
 import { TrafficCharts } from "../components/traffic-charts.tsx";
-import { formatByteRate, formatBytes, formatCount, formatDuration, formatRate } from "../format.ts";
+import {
+  formatByteRate,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatRate,
+  formatTime,
+} from "../format.ts";
 import { href } from "../router.ts";
 import { api } from "../session.ts";
 import { usePoll } from "../use-poll.ts";
@@ -30,7 +37,7 @@ export function OverviewPage() {
             <StatCard
               label="Uptime"
               value={formatDuration(n.uptimeMs)}
-              detail={`since ${new Date(n.startedMs).toLocaleString()}`}
+              detail={`since ${formatTime(n.startedMs).slice(0, 19)}`}
             />
             <StatCard label="Data directory" value={formatBytes(n.dataDirBytes)} detail={n.dataDir} />
             <StatCard
