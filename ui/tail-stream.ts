@@ -7,8 +7,13 @@
 import type { ServerFrame } from "../lib/gateway/ws-protocol.ts";
 import type { JsonRecord } from "./api.ts";
 
-/** Records each partition may have in flight: about one frame's worth at 50,000 records/s. */
-export const TAIL_CREDIT_RECORDS = 1000;
+/** Records each partition may have in flight: one frame's worth of what the page may take. */
+export const TAIL_CREDIT_RECORDS = 500;
+/**
+ * Records per second the page takes in, over all partitions: far more than anyone reads, and little
+ * enough to parse and draw between frames on a small laptop. A faster topic is tailed by skipping.
+ */
+export const TAIL_RECORDS_PER_S_MAX = 5000;
 /** Behind the log end by more than this, the tail resubscribes from the end. */
 export const TAIL_SKIP_BEHIND_RECORDS = 20_000;
 
@@ -43,6 +48,9 @@ export class TailStream {
   #subscriptions = new Map<number, Subscription>();
   #nextId = 1;
   #paused = false;
+  /** Credit the rate budget allows handing back now (a token bucket refilled at TAIL_RECORDS_PER_S_MAX). */
+  #budget = 0;
+  #budgetAtMs = performance.now();
   #closed = false;
   readonly #options: TailStreamOptions;
 
@@ -63,13 +71,29 @@ export class TailStream {
     };
   }
 
-  /** Hands back the credit used since the last call: call it once the page has drawn. */
+  /**
+   * Hands back the credit used since the last call, as far as the rate budget allows (the rest on a
+   * later call): call it once the page has drawn.
+   */
   replenish(): void {
+    const nowMs = performance.now();
+    const burst = TAIL_RECORDS_PER_S_MAX / 10;
+    this.#budget = Math.min(
+      burst,
+      this.#budget + ((nowMs - this.#budgetAtMs) * TAIL_RECORDS_PER_S_MAX) / 1000,
+    );
+    this.#budgetAtMs = nowMs;
     if (this.#paused || this.#socket.readyState !== WebSocket.OPEN) return;
+    let waiting = 0;
+    for (const sub of this.#subscriptions.values()) if (sub.consumed > 0) waiting++;
     for (const [id, sub] of this.#subscriptions) {
       if (sub.consumed === 0) continue;
-      this.#send({ type: "credit", id, records: sub.consumed });
-      sub.consumed = 0;
+      const grant = Math.min(sub.consumed, Math.floor(this.#budget / waiting));
+      waiting--;
+      if (grant <= 0) continue;
+      this.#send({ type: "credit", id, records: grant });
+      sub.consumed -= grant;
+      this.#budget -= grant;
     }
   }
 

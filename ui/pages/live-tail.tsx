@@ -12,6 +12,11 @@ import { type TailStats, TailStream } from "../tail-stream.ts";
 /** Rows on screen: enough to read, few enough to redraw every frame. */
 const TAIL_ROWS = 100;
 const VALUE_CHARS_MAX = 300;
+/**
+ * The list is redrawn at most this often: text moving faster cannot be read, and each redraw costs
+ * layout. Credit still goes back every animation frame.
+ */
+const REDRAW_INTERVAL_MS = 100;
 
 export function LiveTail({ topic }: { topic: TopicDescription }) {
   const [partition, setPartition] = useState<"all" | number>("all");
@@ -54,13 +59,15 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
     });
     stream.current = tail;
     let frame = 0;
-    const draw = () => {
+    let drawnMs = 0;
+    const draw = (nowMs: number) => {
       if (pausedRef.current) {
         frame = requestAnimationFrame(draw);
         return;
       }
-      if (dirty) {
+      if (dirty && nowMs - drawnMs >= REDRAW_INTERVAL_MS) {
         dirty = false;
+        drawnMs = nowMs;
         setRows(buffer.slice().reverse());
       }
       tail.replenish();
@@ -124,8 +131,10 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
         </EmptyState>
       ) : (
         <div class="tail-list" data-testid="tail-rows">
-          {rows.map((r) => (
-            <div class="tail-row" key={`${r.partition}:${r.offset}`}>
+          {rows.map((r, i) => (
+            // Keyed by place, not by record: a redraw rewrites the rows' text instead of moving nodes.
+            // biome-ignore lint/suspicious/noArrayIndexKey: the rows are places on screen
+            <div class="tail-row" key={i}>
               <span class="pill">p{r.partition}</span>
               <span class="record-offset">#{r.offset}</span>
               <time>{formatTime(r.timestamp).slice(11)}</time>
