@@ -1,7 +1,9 @@
-// The admin UI's view of the Sluice HTTP API: typed calls, errors as ApiError with the server's code
-// and message, and one place that hears of a 401 (the login screen). Everything here is public API:
-// a script can do what the UI does.
+// The admin UI's view of the Sluice API: lib/client's SluiceAdmin for everything a script can do too,
+// plus the node overview and traffic rates (routes/node.ts) through the same HTTP client. One place
+// hears of a 401 (the login screen); errors are lib/client's SluiceClientError.
 
+import { type OffsetReset, SluiceAdmin } from "../lib/client/admin.ts";
+import { HttpClient, SluiceClientError } from "../lib/client/http.ts";
 import type { JsonRecord } from "../lib/gateway/record-json.ts";
 import type { GroupDescription, GroupSummary } from "../lib/groups/group-coordinator.ts";
 import type { TrafficSample } from "../lib/metrics/traffic-rates.ts";
@@ -17,14 +19,7 @@ export type {
   TopicSummary,
   TrafficSample,
 };
-
-export interface FetchAnswer {
-  records: JsonRecord[];
-  nextOffset: number;
-  highWatermark: number;
-  logStartOffset: number;
-  logEndOffset: number;
-}
+export { SluiceClientError as ApiError };
 
 export interface ProduceAnswer {
   offsets: Array<{ partition: number; offset: number }>;
@@ -37,136 +32,81 @@ export interface ProducedRecord {
   partition?: number;
 }
 
-export type PayloadFormat = "json" | "text" | "base64";
-
-/** A refusal from the server, or a network failure (status 0). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    override readonly name: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
-
 export interface SluiceApiOptions {
-  /** Where the API lives: `${origin}/api/v1`. */
-  baseUrl: string;
   token?: string;
   /** Called when the server answers 401: the token is missing or wrong. */
   onUnauthorized?: () => void;
 }
 
 export class SluiceApi {
-  token: string | undefined;
-  readonly #baseUrl: string;
+  #admin: SluiceAdmin;
   readonly #onUnauthorized: (() => void) | undefined;
 
   constructor(options: SluiceApiOptions) {
-    this.#baseUrl = options.baseUrl;
-    this.token = options.token;
     this.#onUnauthorized = options.onUnauthorized;
+    this.#admin = this.#adminWith(options.token);
   }
 
-  get baseUrl(): string {
-    return this.#baseUrl;
+  get token(): string | undefined {
+    return this.#admin.http.token;
   }
 
-  node = () => this.#call<NodeAnswer>("GET", "/node");
-  stats = () => this.#call<{ intervalMs: number; samples: TrafficSample[] }>("GET", "/stats");
-  topics = async () => (await this.#call<{ topics: TopicSummary[] }>("GET", "/topics")).topics;
-  topic = (name: string) => this.#call<TopicDescription>("GET", `/topics/${enc(name)}`);
+  /** A new token (sign in) or none (sign out): the next calls carry it. */
+  set token(token: string | undefined) {
+    this.#admin = this.#adminWith(token);
+  }
+
+  node = () => this.#admin.http.json<NodeAnswer>("GET", "/api/v1/node");
+  stats = () =>
+    this.#admin.http.json<{ intervalMs: number; samples: TrafficSample[] }>("GET", "/api/v1/stats");
+  topics = () => this.#admin.listTopics();
+  topic = (name: string) => this.#admin.describeTopic(name);
   createTopic = (name: string, partitions: number, config: Record<string, unknown>) =>
-    this.#call<TopicDescription>("POST", "/topics", { name, partitions, config });
+    this.#admin.createTopic(name, { partitions, config: config as never });
   alterConfig = (name: string, config: Record<string, unknown>) =>
-    this.#call<TopicDescription>("PATCH", `/topics/${enc(name)}/config`, { config });
-  deleteTopic = (name: string) => this.#call<void>("DELETE", `/topics/${enc(name)}`);
+    this.#admin.alterTopicConfig(name, config as never);
+  deleteTopic = (name: string) => this.#admin.deleteTopic(name);
 
-  produce = (topic: string, records: ProducedRecord[], valueFormat: PayloadFormat = "json") =>
-    this.#call<ProduceAnswer>("POST", `/topics/${enc(topic)}/records?acks=1`, {
+  produce = async (topic: string, records: ProducedRecord[], valueFormat: "json" | "text") =>
+    (await this.#admin.produce(topic, records as never, {
+      acks: 1,
       keyFormat: "text",
       valueFormat,
-      records,
-    });
+    })) as ProduceAnswer;
 
   fetchRecords = (
     topic: string,
     partition: number,
-    options: { offset: number; maxBytes?: number; valueFormat?: "auto" | "base64" },
-  ) => {
-    const query = new URLSearchParams({ offset: String(options.offset), max_wait_ms: "0" });
-    if (options.maxBytes !== undefined) query.set("max_bytes", String(options.maxBytes));
-    if (options.valueFormat !== undefined) query.set("value_format", options.valueFormat);
-    return this.#call<FetchAnswer>("GET", `/topics/${enc(topic)}/partitions/${partition}/records?${query}`);
-  };
+    options: { offset: number; maxBytes: number; valueFormat: "auto" | "base64" },
+  ) => this.#admin.fetch(topic, partition, { ...options, maxWaitMs: 0 });
 
   /** The offset at `at`: earliest, latest, or the first record at or after a time (ms). */
   offsetAt = async (topic: string, partition: number, at: "earliest" | "latest" | number) =>
-    (
-      await this.#call<{ offset: number }>(
-        "GET",
-        `/topics/${enc(topic)}/partitions/${partition}/offsets?at=${at}`,
-      )
-    ).offset;
+    (await this.#admin.offset(topic, partition, at)).offset;
 
-  groups = async () => (await this.#call<{ groups: GroupSummary[] }>("GET", "/groups")).groups;
-  group = (group: string) => this.#call<GroupDescription>("GET", `/groups/${enc(group)}`);
-  deleteGroup = (group: string) => this.#call<void>("DELETE", `/groups/${enc(group)}`);
-  resetGroup = (
-    group: string,
-    body: { to: "earliest" | "latest" | "timestamp"; topic: string; timestamp?: number },
-  ) => this.#call<unknown>("POST", `/groups/${enc(group)}/offsets/reset`, body);
+  groups = () => this.#admin.listGroups();
+  group = (group: string) => this.#admin.describeGroup(group);
+  deleteGroup = (group: string) => this.#admin.deleteGroup(group);
+  resetGroup = (group: string, reset: OffsetReset) => this.#admin.resetOffsets(group, reset);
 
-  /** The WebSocket URL, with the token as a query parameter (browsers cannot set its headers). */
-  webSocketUrl(): string {
-    const url = new URL(`${this.#baseUrl}/ws`, location.href);
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    if (this.token) url.searchParams.set("access_token", this.token);
-    return url.toString();
-  }
-
-  /** The live stats stream's URL (EventSource cannot set headers either). */
+  /** The live stats stream's URL (EventSource cannot set headers, so a token goes in the query). */
   statsStreamUrl(): string {
-    const url = new URL(`${this.#baseUrl}/stats/stream`, location.href);
+    const url = new URL("/api/v1/stats/stream", location.href);
     if (this.token) url.searchParams.set("access_token", this.token);
     return url.toString();
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers["content-type"] = "application/json";
-    if (this.token) headers["authorization"] = `Bearer ${this.token}`;
-    let response: Response;
-    try {
-      response = await fetch(this.#baseUrl + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      throw new ApiError(0, 0, "NETWORK", `cannot reach Sluice: ${(error as Error).message}`);
-    }
-    if (response.status === 401) this.#onUnauthorized?.();
-    if (!response.ok) throw await errorOf(response);
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+  #adminWith(token: string | undefined): SluiceAdmin {
+    const onUnauthorized = this.#onUnauthorized;
+    return new SluiceAdmin(
+      new HttpClient({
+        token,
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          if (response.status === 401) onUnauthorized?.();
+          return response;
+        },
+      }),
+    );
   }
-}
-
-async function errorOf(response: Response): Promise<ApiError> {
-  try {
-    const { error } = (await response.json()) as {
-      error: { code: number; name: string; message: string; field?: string };
-    };
-    return new ApiError(response.status, error.code, error.name, error.message, error.field);
-  } catch {
-    return new ApiError(response.status, 0, "HTTP", `${response.status} ${response.statusText}`);
-  }
-}
-
-function enc(name: string): string {
-  return encodeURIComponent(name);
 }

@@ -8,7 +8,6 @@ const listeners = new Set<(needed: boolean) => void>();
 let loginNeeded = false;
 
 export const api = new SluiceApi({
-  baseUrl: `${location.origin}/api/v1`,
   token: sessionStorage.getItem(TOKEN_KEY) ?? undefined,
   onUnauthorized: () => setLoginNeeded(true),
 });

@@ -1,6 +1,6 @@
-// Follows a topic's new records as they arrive. Incoming records go to a buffer; once per animation
-// frame the newest TAIL_ROWS are drawn and the credit they used is handed back (tail-stream.ts), so
-// the page stays responsive however fast the topic runs.
+// Follows a topic's new records as they arrive. Incoming records (paced by tail-stream.ts) go to a
+// buffer of the newest TAIL_ROWS, drawn on an animation frame at most every REDRAW_INTERVAL_MS, so the
+// page stays responsive however fast the topic runs.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { JsonRecord, TopicDescription } from "../api.ts";
 import { EmptyState } from "../components/empty-state.tsx";
@@ -12,10 +12,7 @@ import { type TailStats, TailStream } from "../tail-stream.ts";
 /** Rows on screen: enough to read, few enough to redraw every frame. */
 const TAIL_ROWS = 100;
 const VALUE_CHARS_MAX = 300;
-/**
- * The list is redrawn at most this often: text moving faster cannot be read, and each redraw costs
- * layout. Credit still goes back every animation frame.
- */
+/** The list is redrawn at most this often: text moving faster cannot be read, and each redraw costs layout. */
 const REDRAW_INTERVAL_MS = 100;
 
 export function LiveTail({ topic }: { topic: TopicDescription }) {
@@ -44,7 +41,7 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
     const partitions =
       partition === "all" ? Array.from({ length: partitionCount }, (_, p) => p) : [partition];
     const tail = new TailStream({
-      url: api.webSocketUrl(),
+      token: api.token,
       topic: topic.name,
       partitions,
       onRecords: (records) => {
@@ -70,7 +67,6 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
         drawnMs = nowMs;
         setRows(buffer.slice().reverse());
       }
-      tail.replenish();
       frame = requestAnimationFrame(draw);
     };
     frame = requestAnimationFrame(draw);
@@ -92,6 +88,8 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
   }, [topic.name, partition, partitionCount]);
 
   useEffect(() => stream.current?.setPaused(paused), [paused]);
+  // The topic is described again every few seconds: how far behind the tail is, and whether to skip.
+  useEffect(() => stream.current?.checkBehind(topic.partitions), [topic]);
 
   return (
     <div class="tail">
@@ -133,7 +131,6 @@ export function LiveTail({ topic }: { topic: TopicDescription }) {
         <div class="tail-list" data-testid="tail-rows">
           {rows.map((r, i) => (
             // Keyed by place, not by record: a redraw rewrites the rows' text instead of moving nodes.
-            // biome-ignore lint/suspicious/noArrayIndexKey: the rows are places on screen
             <div class="tail-row" key={i}>
               <span class="pill">p{r.partition}</span>
               <span class="record-offset">#{r.offset}</span>
