@@ -41,7 +41,7 @@ export function Chart({ title, series, data, formatY, heightPx = 180, windowS = 
         {
           stroke: "#8b95a5",
           grid: { stroke: "#e6e9ef" },
-          size: 64,
+          size: 84,
           values: (_u, ticks) => ticks.map(formatY),
         },
       ],

@@ -1,6 +1,6 @@
 // One topic: its partitions and segments with a throughput chart, and tabs to browse, tail and produce
 // records and to change its config or delete it.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorBox } from "../components/error-box.tsx";
 import { Loading } from "../components/loading.tsx";
@@ -24,6 +24,8 @@ const TABS = [
 export function TopicDetailPage({ name, tab }: { name: string; tab: string }) {
   const topic = usePoll(() => api.topic(name), 3000, [name]);
   const [deleting, setDeleting] = useState(false);
+  // Each tab opens on a fresh description, not one up to a refresh interval old.
+  useEffect(() => void topic.reload(), [tab]);
   const current = TABS.some(([id]) => id === tab) ? tab : "partitions";
   return (
     <section class="page">
