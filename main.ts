@@ -1,5 +1,6 @@
 // Sluice's entry point: load the config, open the data directory (recovering it if needed), serve
 // HTTP, and shut down cleanly on SIGTERM or SIGINT.
+import { accessControlFromConfig, appLimitsFromConfig } from "./lib/auth/from-config.ts";
 import { loadConfig } from "./lib/config.ts";
 import { isSluiceError } from "./lib/errors.ts";
 import { GroupCoordinator } from "./lib/groups/group-coordinator.ts";
@@ -34,14 +35,18 @@ async function main(): Promise<void> {
       log("warn", "offsets topic record skipped", { where, error: String(error) }),
   });
   log("info", "consumer groups loaded", { groups: groups.list().length, ...groups.replay });
+  const access = accessControlFromConfig(config, logs);
+  const app = createApp({ logs, groups, access, ...appLimitsFromConfig(config) });
   const server = startHttpServer({
-    fetch: createApp({ logs, groups }).fetch,
+    fetch: app.fetch,
     port: config.port,
     hostname: config.host,
+    tls: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile },
   });
   log("info", "sluice ready", {
     version: packageJson.version,
-    url: `http://${server.hostname}:${server.port}`,
+    url: `${server.protocol}://${server.hostname}:${server.port}`,
+    authEnabled: access.enabled,
     startupMs: Math.round(performance.now() - startedMs),
   });
 

@@ -2,8 +2,19 @@
 // (SLUICE_*), then command-line flags, parsed once at start, frozen and passed down. Nothing else
 // reads process.env.
 import { z } from "zod";
+import { ADMIN_TOKEN_LENGTH_MIN } from "./auth/limits.ts";
 import { SluiceError } from "./errors.ts";
+import {
+  REQUEST_BODY_BYTES_MAX,
+  WS_CONNECTIONS_MAX,
+  WS_SUBSCRIPTIONS_PER_CONNECTION_MAX,
+} from "./gateway/limits.ts";
 import { RETENTION_CHECK_INTERVAL_MS_DEFAULT } from "./limits.ts";
+
+/** true or false, as a flag or environment variable gives it (z.coerce.boolean would take "false" as true). */
+const booleanKey = z.union([z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")], {
+  error: "must be true or false",
+});
 
 export const configSchema = z
   .object({
@@ -12,6 +23,30 @@ export const configSchema = z
     port: z.coerce.number().int().min(0).max(65_535).default(8080),
     retentionCheckIntervalMs: z.coerce.number().int().positive().default(RETENTION_CHECK_INTERVAL_MS_DEFAULT),
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    // Access control (lib/auth/, README "Access control"). Off by default: a lone box needs no config.
+    authEnabled: booleanKey.default(false),
+    authAdminToken: z.string().min(ADMIN_TOKEN_LENGTH_MIN).optional(),
+    authTokensFile: z.string().min(1).optional(),
+    authMetrics: booleanKey.default(false),
+    authProduceBytesPerSecond: z.coerce.number().int().min(0).default(0),
+    authProduceRecordsPerSecond: z.coerce.number().int().min(0).default(0),
+    // TLS: both files, PEM, or neither.
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
+    // Limits an operator may lower (or raise) for the box (lib/gateway/limits.ts has the reasons).
+    requestBodyBytesMax: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(REQUEST_BODY_BYTES_MAX)
+      .default(REQUEST_BODY_BYTES_MAX),
+    wsConnectionsMax: z.coerce.number().int().min(1).max(65_536).default(WS_CONNECTIONS_MAX),
+    wsSubscriptionsPerConnectionMax: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(WS_SUBSCRIPTIONS_PER_CONNECTION_MAX),
   })
   .strict();
 

@@ -2,7 +2,8 @@
 // client may retry. Codes are never reused: retire one by leaving it in the table.
 //
 // Codes are grouped by area: 1xxx request, 2xxx topics and partitions, 3xxx records and batches,
-// 4xxx storage, 5xxx configuration, 6xxx consumer groups. kafkaCode names Kafka's nearest error for
+// 4xxx storage, 5xxx configuration, 6xxx consumer groups, 7xxx WebSocket streams, 8xxx access
+// control. kafkaCode names Kafka's nearest error for
 // the wire protocol.
 
 export const ERRORS = {
@@ -89,6 +90,21 @@ export const ERRORS = {
   CREDIT_TOO_SMALL: { code: 7005, status: 400, retriable: true, kafkaCode: 42 },
   /** A frame type the protocol reserves but this node does not serve yet (join, commit). */
   NOT_YET_SUPPORTED: { code: 7006, status: 501, retriable: false, kafkaCode: 35 },
+  // 8xxx: access control (lib/auth/). Answered before a request does anything, so they leave no trace.
+  /** No token, or one that is unknown or revoked (answered with WWW-Authenticate: Bearer). */
+  UNAUTHENTICATED: { code: 8000, status: 401, retriable: false, kafkaCode: 58 },
+  /** The token is valid but none of its grants covers this (admin, or produce/consume on the topic). */
+  FORBIDDEN: { code: 8001, status: 403, retriable: false, kafkaCode: 29 },
+  /** The token produced past its produce rate: wait for Retry-After, then send again. */
+  PRODUCE_RATE_LIMITED: { code: 8002, status: 429, retriable: true, kafkaCode: 89 },
+  /** No API token by that name. */
+  TOKEN_NOT_FOUND: { code: 8003, status: 404, retriable: false, kafkaCode: 58 },
+  /** A token by that name exists: names are unique, so a token can be revoked by name. */
+  TOKEN_ALREADY_EXISTS: { code: 8004, status: 409, retriable: false, kafkaCode: 58 },
+  /** The token comes from the config (authAdminToken, authTokensFile): only the operator removes it. */
+  TOKEN_NOT_REVOCABLE: { code: 8005, status: 409, retriable: false, kafkaCode: 58 },
+  /** The node holds TOKENS_MAX tokens (lib/auth/limits.ts). */
+  TOO_MANY_TOKENS: { code: 8006, status: 409, retriable: false, kafkaCode: 58 },
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

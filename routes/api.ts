@@ -27,6 +27,6 @@ export function apiRoutes(deps: AppDeps, metrics: SluiceMetrics): Hono {
   api.route("/producers", producerRoutes(gateway));
   api.route("/groups", groupRoutes(gateway, groups));
   api.route("/", nodeRoutes(deps, metrics));
-  api.route("/", wsRoutes(gateway, deps.webSocketLimits));
+  api.route("/", wsRoutes(gateway, deps.webSocketLimits, deps.access));
   return api;
 }

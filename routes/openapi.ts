@@ -72,6 +72,7 @@ export const TAGS = [
     name: "Groups",
     description: "Consumer groups: membership and rebalances, committed offsets and lag, resets.",
   },
+  { name: "Access", description: "API tokens and their grants, when access control is on." },
   { name: "Operations", description: "Health, metrics and this documentation." },
   { name: "Other", description: "Routes that do not describe themselves yet." },
 ];

@@ -92,7 +92,8 @@ const SCHEMAS = {
   produce: produceFrame,
 } as const;
 
-const FRAME_TYPES = [...Object.keys(SCHEMAS), ...RESERVED_FRAME_TYPES];
+/** Every frame type a client may send. */
+export const FRAME_TYPES = [...Object.keys(SCHEMAS), ...RESERVED_FRAME_TYPES];
 
 /** The frame a client sent, checked; never throws. */
 export function parseClientFrame(frame: string | Uint8Array): ClientFrame {

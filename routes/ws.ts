@@ -3,16 +3,18 @@
 // the stream hub in lib/gateway/.
 import { Hono } from "hono";
 import { AssertionError } from "../lib/assert.ts";
+import type { AccessControl } from "../lib/auth/access-control.ts";
 import { isSluiceError, SluiceError } from "../lib/errors.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
 import { StreamHub, type StreamLimits } from "../lib/gateway/ws-hub.ts";
 import type { ErrorBody } from "../lib/gateway/ws-protocol.ts";
-import { upgradeToWebSocket } from "../lib/platform/http-server.ts";
+import { upgradeToWebSocket, type WebSocketPeer } from "../lib/platform/http-server.ts";
 import { INTERNAL_ERROR } from "./errors.ts";
 import { describeRoute } from "./route-docs.ts";
+import { wsFrameGuard } from "./ws-access.ts";
 import { parseClientFrame } from "./ws-frames.ts";
 
-export function wsRoutes(gateway: Gateway, limits: Partial<StreamLimits> = {}): Hono {
+export function wsRoutes(gateway: Gateway, limits: Partial<StreamLimits> = {}, access?: AccessControl): Hono {
   const hub = new StreamHub(gateway, { parseFrame: parseClientFrame, describeError: errorBodyOf, limits });
   const app = new Hono();
   app.get(
@@ -37,7 +39,12 @@ export function wsRoutes(gateway: Gateway, limits: Partial<StreamLimits> = {}): 
         );
       }
       hub.checkRoom();
-      if (!upgradeToWebSocket(c.req.raw, { server: c.env, accept: (peer) => hub.accept(peer) })) {
+      const principal = c.get("principal");
+      const guardOf = (peer: WebSocketPeer) =>
+        access && wsFrameGuard({ access, principal, peer, metrics: gateway.metrics });
+      if (
+        !upgradeToWebSocket(c.req.raw, { server: c.env, accept: (peer) => hub.accept(peer, guardOf(peer)) })
+      ) {
         throw new SluiceError("UPGRADE_REQUIRED", "the WebSocket handshake failed: check its headers", {
           field: "upgrade",
         });

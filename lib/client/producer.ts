@@ -84,7 +84,9 @@ export class SluiceProducer {
   readonly #requests = new Set<Promise<void>>();
   /** send() calls waiting for a partition count or for buffer room, in order; settled once appended. */
   readonly #admitting = new Set<Promise<unknown>>();
-  readonly #roomWaiters: Array<() => void> = [];
+  #roomWaiters: Array<{ sizeBytes: number; resolve: () => void }> = [];
+  /** The first waiter in #roomWaiters (a head index: shift() on a long queue costs its length). */
+  #roomHead = 0;
   #bufferedBytes = 0;
   #producerId: Promise<{ producerId: number; producerEpoch: number }> | undefined;
   #bumpEpoch = false;
@@ -117,6 +119,7 @@ export class SluiceProducer {
     const sizeBytes = recordSizeBound(input);
     const count = this.#partitionCounts.get(topic);
     if (count !== undefined && this.#admitting.size === 0 && !this.#mustWaitForRoom(sizeBytes)) {
+      this.#bufferedBytes += sizeBytes;
       return this.#append(topic, count, record.partition, input, sizeBytes);
     }
     // Waits for the topic's partition count or for buffer room; later sends queue behind it, in order.
@@ -148,17 +151,22 @@ export class SluiceProducer {
   /** The partition count of `topic`, and room in the buffer, before a record may be appended. */
   async #admit(topic: string, sizeBytes: number): Promise<number> {
     const count = await this.#partitionCount(topic);
-    // FIFO: each waiter checks again in the order it came, and waits again while there is no room.
-    while (this.#mustWaitForRoom(sizeBytes)) {
-      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    if (this.#mustWaitForRoom(sizeBytes)) {
+      // FIFO: woken in the order they came, each only once its bytes fit (they are counted at wake-up).
+      await new Promise<void>((resolve) => this.#roomWaiters.push({ sizeBytes, resolve }));
+    } else {
+      this.#bufferedBytes += sizeBytes;
     }
     return count;
   }
 
   #mustWaitForRoom(sizeBytes: number): boolean {
-    // An empty buffer takes any record, however big, so one larger than the whole buffer still goes.
-    const full = this.#bufferedBytes > 0 && this.#bufferedBytes + sizeBytes > this.options.bufferMemoryBytes;
-    return full || this.#roomWaiters.length > 0;
+    return this.#roomHead < this.#roomWaiters.length || !this.#hasRoom(sizeBytes);
+  }
+
+  /** An empty buffer takes any record, however big, so one larger than the whole buffer still goes. */
+  #hasRoom(sizeBytes: number): boolean {
+    return this.#bufferedBytes === 0 || this.#bufferedBytes + sizeBytes <= this.options.bufferMemoryBytes;
   }
 
   #partitionCount(topic: string): Promise<number> {
@@ -191,6 +199,8 @@ export class SluiceProducer {
   ): Promise<RecordMetadata> {
     const partition = this.#partitionFor(topic, partitionCount, explicitPartition, input.key ?? null);
     if (partition === undefined) {
+      this.#bufferedBytes -= sizeBytes;
+      this.#wakeRoomWaiters();
       return Promise.reject(
         new SluiceClientError({
           status: 0,
@@ -209,7 +219,6 @@ export class SluiceProducer {
     const batch = queue.open!;
     const index = batch.add(input, sizeBytes);
     if (input.key === null && explicitPartition === undefined) queue.openKeyless++;
-    this.#bufferedBytes += sizeBytes;
     if (batch.sizeBytes >= this.options.batchSizeBytes) this.#seal(queue);
     return batch.done.then(({ baseOffset }) => ({
       topic,
@@ -365,9 +374,15 @@ export class SluiceProducer {
   }
 
   #wakeRoomWaiters(): void {
-    // Wake them all: each checks for room again in order, and waits again if there is none.
-    const waiters = this.#roomWaiters.splice(0);
-    for (const wake of waiters) wake();
+    while (this.#roomHead < this.#roomWaiters.length) {
+      const waiter = this.#roomWaiters[this.#roomHead]!;
+      if (!this.#hasRoom(waiter.sizeBytes)) return;
+      this.#roomHead++;
+      this.#bufferedBytes += waiter.sizeBytes;
+      waiter.resolve();
+    }
+    this.#roomWaiters = [];
+    this.#roomHead = 0;
   }
 }
 

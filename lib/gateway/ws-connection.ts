@@ -142,6 +142,7 @@ export class StreamConnection {
     }
     const subscriptionsMax = this.options.subscriptionsMax ?? WS_SUBSCRIPTIONS_PER_CONNECTION_MAX;
     if (this.#subscriptions.size >= subscriptionsMax) {
+      this.gateway.metrics.limitHit("ws_subscriptions");
       throw new SluiceError(
         "TOO_MANY_SUBSCRIPTIONS",
         `a connection may hold ${subscriptionsMax} subscriptions; unsubscribe one first`,

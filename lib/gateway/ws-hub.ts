@@ -1,6 +1,6 @@
 // Every WebSocket connection of one node: the per-node connection limit, a session per connection
 // for the platform to drive, and the gauges that show what the connections hold.
-import { SluiceError } from "../errors.ts";
+import { isSluiceError, SluiceError } from "../errors.ts";
 import type { WebSocketPeer, WebSocketSession } from "../platform/http-server.ts";
 import type { Gateway } from "./gateway.ts";
 import { WS_CONNECTIONS_MAX } from "./limits.ts";
@@ -18,6 +18,14 @@ export interface StreamHubOptions extends Pick<ConnectionOptions, "describeError
   parseFrame: (frame: string | Uint8Array) => ClientFrame;
   /** The limits in lib/gateway/limits.ts unless given (tests lower them). */
   limits?: Partial<StreamLimits>;
+}
+
+/** Checks each frame of one connection before it is served (access control: routes/ws-access.ts). */
+export interface FrameGuard {
+  /** The frame to serve: `frame` itself, or a rejected frame saying why not. `raw` as received. */
+  check(frame: ClientFrame, raw: string | Uint8Array): ClientFrame;
+  /** The connection is gone. */
+  closed(): void;
 }
 
 export class StreamHub {
@@ -39,6 +47,7 @@ export class StreamHub {
   /** TOO_MANY_CONNECTIONS when the node holds its maximum: checked before the upgrade. */
   checkRoom(): void {
     if (this.#connections.size < this.connectionsMax) return;
+    this.gateway.metrics.limitHit("ws_connections");
     throw tooManyConnections(this.connectionsMax);
   }
 
@@ -46,8 +55,12 @@ export class StreamHub {
    * The session for a connection just opened. Upgrades that passed checkRoom() together may still
    * overshoot; those are told why and closed (1013, try again later).
    */
-  accept(peer: WebSocketPeer): WebSocketSession {
-    if (this.#connections.size >= this.connectionsMax) return refuse(peer, this);
+  accept(peer: WebSocketPeer, guard?: FrameGuard): WebSocketSession {
+    if (this.#connections.size >= this.connectionsMax) {
+      this.gateway.metrics.limitHit("ws_connections");
+      guard?.closed();
+      return refuse(peer, this);
+    }
     const connection = new StreamConnection(this.gateway, peer, {
       describeError: this.options.describeError,
       onClosed: (closed) => this.#connections.delete(closed),
@@ -58,12 +71,28 @@ export class StreamHub {
     });
     this.#connections.add(connection);
     const { parseFrame } = this.options;
+    const { metrics } = this.gateway;
     return {
-      message: (frame) => connection.receive(parseFrame(frame)),
+      message: (frame) => {
+        const parsed = parseFrame(frame);
+        if (parsed.type === "rejected") countLimitHit(parsed.error, metrics);
+        connection.receive(guard === undefined ? parsed : guard.check(parsed, frame));
+      },
       drain: () => connection.drain(),
-      closed: () => connection.closed(),
+      closed: (code) => {
+        // A frame past WS_FRAME_BYTES_HARD_MAX: the platform closed the connection itself.
+        if (code === CLOSE_CODES.messageTooBig) metrics.limitHit("ws_frame_bytes");
+        guard?.closed();
+        connection.closed();
+      },
     };
   }
+}
+
+/** A frame refused for its size (WS_FRAME_BYTES_MAX) or its record count counts as that limit's hit. */
+function countLimitHit(error: unknown, metrics: Gateway["metrics"]): void {
+  if (!isSluiceError(error, "REQUEST_TOO_LARGE")) return;
+  metrics.limitHit(error.field === "records" ? "records_per_request" : "ws_frame_bytes");
 }
 
 function tooManyConnections(connectionsMax: number): SluiceError {

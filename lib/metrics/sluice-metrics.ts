@@ -12,7 +12,15 @@ import type { Histogram } from "./histogram.ts";
 import { Registry } from "./registry.ts";
 
 /** The gateway limits whose refusals are counted, named after their constants in lib/gateway/limits.ts. */
-export const LIMIT_NAMES = ["request_body_bytes", "records_per_request", "fetch_waiters"] as const;
+export const LIMIT_NAMES = [
+  "request_body_bytes",
+  "records_per_request",
+  "fetch_waiters",
+  "ws_connections",
+  "ws_subscriptions",
+  "ws_frame_bytes",
+  "produce_rate",
+] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
 /**

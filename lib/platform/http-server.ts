@@ -1,12 +1,16 @@
 // The HTTP listener and its WebSockets: the one place Sluice calls Bun.serve. The rest of Sluice sees
 // a WebSocket as a WebSocketPeer (send, buffered bytes, pause, close) and answers it with a
 // WebSocketSession, so nothing outside lib/platform/ depends on Bun's ServerWebSocket.
+import { readFileSync } from "node:fs";
 import type { Server, ServerWebSocket } from "bun";
+import { SluiceError } from "../errors.ts";
 import { WS_FRAME_BYTES_HARD_MAX, WS_IDLE_TIMEOUT_S, WS_SEND_BUFFER_BYTES_MAX } from "../gateway/limits.ts";
 
 export interface HttpServer {
   readonly port: number;
   readonly hostname: string;
+  /** "https" when started with a certificate: WebSockets are then wss. */
+  readonly protocol: "http" | "https";
   /**
    * Stops accepting and closes open WebSockets (1001, going away); resolves when in-flight requests
    * have finished, or at once with `closeActiveConnections`.
@@ -55,12 +59,16 @@ export function startHttpServer(options: {
   fetch: (request: Request, server: Server<SocketData>) => Response | Promise<Response>;
   port: number;
   hostname: string;
+  /** PEM files (tlsCertFile, tlsKeyFile): both for HTTPS and WSS, or neither for plain HTTP. */
+  tls?: TlsFiles;
 }): HttpServer {
   const sockets = new Set<ServerWebSocket<SocketData>>();
+  const tls = readTls(options.tls);
   const server = Bun.serve<SocketData>({
     fetch: options.fetch,
     port: options.port,
     hostname: options.hostname,
+    ...(tls === undefined ? {} : { tls }),
     websocket: {
       maxPayloadLength: WS_FRAME_BYTES_HARD_MAX,
       backpressureLimit: WS_SEND_BUFFER_BYTES_MAX,
@@ -83,11 +91,48 @@ export function startHttpServer(options: {
   return {
     port: server.port ?? options.port,
     hostname: server.hostname ?? options.hostname,
+    protocol: tls === undefined ? "http" : "https",
     stop: (closeActiveConnections = false) => {
       for (const ws of sockets) ws.close(1001, "server shutting down");
       return server.stop(closeActiveConnections);
     },
   };
+}
+
+export interface TlsFiles {
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
+}
+
+/** The certificate chain and key, read once at start; INVALID_CONFIG names the key at fault. */
+function readTls(files: TlsFiles | undefined): { cert: string; key: string } | undefined {
+  if (files?.certFile === undefined && files?.keyFile === undefined) return undefined;
+  if (files.certFile === undefined || files.keyFile === undefined) {
+    const missing = files.certFile === undefined ? "tlsCertFile" : "tlsKeyFile";
+    throw new SluiceError(
+      "INVALID_CONFIG",
+      `TLS needs both tlsCertFile and tlsKeyFile: ${missing} is missing`,
+      {
+        field: missing,
+      },
+    );
+  }
+  return { cert: readPem(files.certFile, "tlsCertFile"), key: readPem(files.keyFile, "tlsKeyFile") };
+}
+
+function readPem(path: string, key: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new SluiceError("INVALID_CONFIG", `${key}: cannot read ${path}: ${(error as Error).message}`, {
+      field: key,
+    });
+  }
+  if (!text.includes("-----BEGIN ")) {
+    throw new SluiceError("INVALID_CONFIG", `${key}: ${path} is not a PEM file`, { field: key });
+  }
+  return text;
 }
 
 /**

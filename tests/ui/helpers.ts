@@ -17,22 +17,14 @@ export interface UiNode {
   close(): Promise<void>;
 }
 
-export interface UiNodeOptions {
-  /** Sees each request before the app: a stand-in for auth until Sluice has its own. */
-  guard?: (request: Request, next: () => Promise<Response>) => Promise<Response>;
-}
-
-export function startUiNode(options: UiNodeOptions = {}): UiNode {
+export function startUiNode(): UiNode {
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-ui-"));
   const logs = LogManager.open({ dataDir });
   const app = createApp({ logs });
   const server = startHttpServer({
     port: 0,
     hostname: "127.0.0.1",
-    fetch: (request, srv) =>
-      options.guard === undefined
-        ? app.fetch(request, srv)
-        : options.guard(request, async () => app.fetch(request, srv)),
+    fetch: app.fetch,
   });
   const root = `http://127.0.0.1:${server.port}`;
   return {

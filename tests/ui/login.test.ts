@@ -1,27 +1,13 @@
-// The login screen in a real Chromium: when the API answers 401 the UI asks for a token, and once
-// given, every call carries it (Authorization: Bearer, or ?access_token= where a browser cannot set
-// headers). Sluice's own auth is another piece; a guard in front of the app stands in for it here.
+// The login screen in a real Chromium against a Sluice with access control on: the API answers 401,
+// the UI asks for a token, and once given every call carries it: HTTP (Authorization: Bearer), the
+// stats event stream and the live tail's WebSocket (?access_token=, as browsers cannot set headers).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { launchBrowser, SCREENSHOT_DIR, startUiNode } from "./helpers.ts";
+import { ADMIN_SECRET, startAuthNode } from "../auth/helpers.ts";
+import { launchBrowser, SCREENSHOT_DIR } from "./helpers.ts";
 
-const TOKEN = "s3cret-token";
-const seen: string[] = [];
-const node = startUiNode({
-  guard: async (request, next) => {
-    const url = new URL(request.url);
-    if (!url.pathname.startsWith("/api/")) return next();
-    const given =
-      request.headers.get("authorization")?.replace(/^Bearer /, "") ?? url.searchParams.get("access_token");
-    seen.push(`${url.pathname} ${given === TOKEN ? "ok" : "refused"}`);
-    if (given !== TOKEN) {
-      const error = { code: 1401, name: "UNAUTHORIZED", message: "a valid API token is needed" };
-      return Response.json({ error }, { status: 401 });
-    }
-    return next();
-  },
-});
+const node = startAuthNode({ systemClock: true });
 let browser: Browser;
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -31,22 +17,44 @@ afterAll(async () => {
   await node.close();
 });
 
-test("a 401 brings the login screen; with the token the overview loads and every call carries it", async () => {
+test("a 401 brings the login screen; with the token the overview, charts and live tail work", async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const statuses: string[] = [];
+  page.on("response", (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path.startsWith("/api/")) statuses.push(`${path} ${response.status()}`);
+  });
   await page.goto(`${node.root}/ui`);
   await page.getByRole("heading", { name: "Sign in to Sluice" }).waitFor();
+  expect(statuses).toContain("/api/v1/node 401");
   await page.screenshot({ path: join(SCREENSHOT_DIR, "login.png") });
-  const beforeSignIn = seen.length;
-  await page.locator("input[name=token]").fill(TOKEN);
+  const signedIn = statuses.length;
+  await page.locator("input[name=token]").fill(ADMIN_SECRET);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Overview" }).waitFor();
   await page.getByText("Free disk").waitFor();
-  // The live charts' history and event stream and the overview's polls, all with the token.
-  await page.waitForTimeout(2500);
-  const after = seen.slice(beforeSignIn);
-  for (const path of ["/api/v1/stats/stream", "/api/v1/stats", "/api/v1/node"]) {
-    expect(after).toContain(`${path} ok`);
-  }
-  expect(after.filter((line) => line.endsWith("refused"))).toEqual([]);
+  await page.waitForTimeout(500);
+  const after = statuses.slice(signedIn);
+  for (const path of ["/api/v1/node", "/api/v1/stats", "/api/v1/stats/stream"])
+    expect(after).toContain(`${path} 200`);
+  expect(after.filter((line) => line.endsWith(" 401"))).toEqual([]);
+
+  // An admin token creates topics; the tail's WebSocket carries the token too.
+  const headers = { authorization: `Bearer ${ADMIN_SECRET}`, "content-type": "application/json" };
+  const created = await fetch(`${node.api}/topics`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ name: "guarded" }),
+  });
+  expect(created.status).toBe(201);
+  await page.goto(`${node.root}/ui#/topics/guarded/tail`);
+  await page.getByTestId("tail-stats").getByText("following").waitFor();
+  const produced = await fetch(`${node.api}/topics/guarded/records`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ records: [{ value: "behind the token" }] }),
+  });
+  expect(produced.status).toBe(200);
+  await page.getByText("behind the token").waitFor();
   await page.close();
 }, 20_000);

@@ -71,8 +71,12 @@ export class StreamClient {
     });
   }
 
-  static async connect(url: string): Promise<StreamClient> {
-    const socket = new WebSocket(url);
+  /** `init`: Bun's WebSocket options (headers such as Authorization, tls for wss). */
+  static async connect(
+    url: string,
+    init?: { headers?: Record<string, string>; tls?: object },
+  ): Promise<StreamClient> {
+    const socket = init === undefined ? new WebSocket(url) : new WebSocket(url, init as never);
     const client = new StreamClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.addEventListener("open", () => resolve(), { once: true });

@@ -1,0 +1,254 @@
+// Benchmark of the gateway end to end on loopback, in one run:
+//   produce   SluiceProducer (lib/client/) over HTTP: RecordBatch v2 built in this process, raw produce
+//             requests of many batches to a Sluice child process; 100 B records (records/s) and
+//             1 KiB records (MB/s of record values)
+//   consume   SluiceConsumer over the WebSocket, binary frames, batches CRC-checked and decoded here;
+//             the same topics read from the start
+//   e2e       records sent at 10,000/s with linger.ms 0, read by a consumer from the latest offset;
+//             latency is send() call to the record handed to the application (one clock: same process)
+//   reference the same box without Sluice: bare Bun.serve taking the same POST bodies, and a bare Bun
+//             WebSocket sending 256 KiB binary frames (scripts/bench/gateway-server.ts raw)
+// The node runs as a child process (its own core), the clients here. Data goes to a temp dir.
+//
+// Usage: bun scripts/bench/gateway.ts     (env: RECORDS_100B=2000000 RECORDS_1K=400000 PARTITIONS=4 E2E_S=5)
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SluiceAdmin } from "../../lib/client/admin.ts";
+import { SluiceConsumer } from "../../lib/client/consumer.ts";
+import { SluiceProducer } from "../../lib/client/producer.ts";
+
+const RECORDS_100B = Number(process.env.RECORDS_100B ?? 2_000_000);
+const RECORDS_1K = Number(process.env.RECORDS_1K ?? 400_000);
+const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
+const E2E_S = Number(process.env.E2E_S ?? 5);
+const E2E_RATE = 10_000;
+/** Each phase stops after this long even if its count is not reached. */
+const PHASE_S_MAX = 30;
+const PRODUCER = {
+  batchSizeBytes: 256 * 1024,
+  lingerMs: 5,
+  maxRequestBytes: 4 * 1024 * 1024,
+  bufferMemoryBytes: 64 * 1024 * 1024,
+  acks: 1,
+} as const;
+const MB = 1e6;
+
+interface Child {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startChild(args: string[]): Promise<Child> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "gateway-server.ts"), ...args], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server child exited: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  const port = Number(/PORT (\d+)/.exec(text)?.[1]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      child.stdin.end();
+      await Promise.race([child.exited, Bun.sleep(5000)]);
+      if (child.exitCode === null) child.kill();
+    },
+  };
+}
+
+function log(line: string): void {
+  console.log(line);
+}
+
+function round(value: number): number {
+  return value >= 100 ? Math.round(value) : Math.round(value * 100) / 100;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Sends `count` records of `valueBytes` as fast as the producer takes them; records/s and value MB/s. */
+async function producePhase(url: string, topic: string, count: number, valueBytes: number) {
+  const producer = new SluiceProducer({ baseUrl: url, ...PRODUCER });
+  const value = new Uint8Array(valueBytes).map((_, i) => (i * 31) & 0xff);
+  const inFlight: Array<Promise<unknown>> = [];
+  const chunk = 5_000;
+  // Chunks unanswered at most: fewer than fill the producer's buffer, so send() never has to wait
+  // for room (waiting costs a promise per record; this measures the producer, not its queueing).
+  const chunksMax = Math.max(1, Math.floor((0.8 * PRODUCER.bufferMemoryBytes) / (chunk * (valueBytes + 21))));
+  const started = performance.now();
+  const deadline = started + PHASE_S_MAX * 1000;
+  let sent = 0;
+  while (sent < count && performance.now() < deadline) {
+    let last: Promise<unknown> = Promise.resolve();
+    for (let i = 0; i < chunk && sent < count; i++, sent++) last = producer.send(topic, { value });
+    inFlight.push(last);
+    // A turn of the event loop so requests go out and answers come in; the producer's buffer (send()
+    // waits for room) bounds what is held, and so does keeping at most chunksMax chunks unanswered.
+    if (inFlight.length > chunksMax) await inFlight.shift();
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+  await producer.flush();
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(inFlight);
+  return { records: sent, seconds, recordsPerS: sent / seconds, mbPerS: (sent * valueBytes) / seconds / MB };
+}
+
+/** Reads `count` records of a topic from the start over one WebSocket (binary frames). */
+async function consumePhase(url: string, topic: string, count: number) {
+  const consumer = new SluiceConsumer({
+    baseUrl: url,
+    maxBufferedRecordsPerPartition: 500_000,
+    maxBufferedBytesPerPartition: 8 * 1024 * 1024,
+  });
+  const started = performance.now();
+  await consumer.assign(
+    Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, from: "earliest" as const })),
+  );
+  let records = 0;
+  let valueBytes = 0;
+  const deadline = started + PHASE_S_MAX * 1000;
+  for await (const batch of consumer.batches()) {
+    records += batch.length;
+    for (const record of batch) valueBytes += record.value?.length ?? 0;
+    if (records >= count || performance.now() > deadline) break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.close();
+  return { records, seconds, recordsPerS: records / seconds, mbPerS: valueBytes / seconds / MB };
+}
+
+/** E2E_RATE records/s for E2E_S seconds; latency from send() to the consumer handing the record out. */
+async function latencyPhase(url: string, topic: string) {
+  const consumer = new SluiceConsumer({ baseUrl: url });
+  await consumer.assign([{ topic, partition: 0, from: "latest" }]);
+  const producer = new SluiceProducer({ baseUrl: url, lingerMs: 0, acks: 1 });
+  const total = E2E_RATE * E2E_S;
+  const latencies: number[] = [];
+  const received = (async () => {
+    for await (const record of consumer) {
+      const value = record.value!;
+      const sentAt = new DataView(value.buffer, value.byteOffset, 8).getFloat64(0);
+      latencies.push(performance.now() - sentAt);
+      if (latencies.length >= total) return;
+    }
+  })();
+  const started = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * E2E_RATE));
+    for (; sent < due; sent++) {
+      const value = new Uint8Array(100);
+      new DataView(value.buffer).setFloat64(0, performance.now());
+      void producer.send(topic, { value, partition: 0 });
+    }
+    await Bun.sleep(1);
+  }
+  await producer.close();
+  await Promise.race([received, Bun.sleep(10_000)]);
+  await consumer.close();
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    received: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1)!,
+  };
+}
+
+/** Bare Bun: POST bodies of `bodyBytes` from `concurrency` loops for `seconds`; MB/s. */
+async function rawHttp(url: string, bodyBytes: number, concurrency: number, seconds: number) {
+  const body = new Uint8Array(bodyBytes).fill(1);
+  const deadline = performance.now() + seconds * 1000;
+  let bytes = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await (await fetch(url, { method: "POST", body })).arrayBuffer();
+        bytes += bodyBytes;
+      }
+    }),
+  );
+  return bytes / ((performance.now() - started) / 1000) / MB;
+}
+
+/** Bare Bun: `count` binary WebSocket frames of `size` bytes, server to this process; MB/s. */
+async function rawWebSocket(url: string, size: number, count: number) {
+  const socket = new WebSocket(url.replace("http", "ws"));
+  socket.binaryType = "arraybuffer";
+  await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
+  const started = performance.now();
+  let received = 0;
+  await new Promise<void>((resolve) => {
+    socket.addEventListener("message", () => {
+      if (++received === count) resolve();
+    });
+    socket.send(JSON.stringify({ count, size }));
+  });
+  const seconds = (performance.now() - started) / 1000;
+  socket.close();
+  return (count * size) / seconds / MB;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-gateway-"));
+  const raw = await startChild(["raw"]);
+  const rawHttpMbS = await rawHttp(raw.url, PRODUCER.maxRequestBytes, PARTITIONS, 3);
+  log(
+    `reference: bare Bun.serve POST of ${PRODUCER.maxRequestBytes} B bodies, ${PARTITIONS} loops: ${round(rawHttpMbS)} MB/s`,
+  );
+  const rawWsMbS = await rawWebSocket(raw.url, 256 * 1024, 8_000);
+  log(`reference: bare Bun WebSocket, 256 KiB binary frames to this process: ${round(rawWsMbS)} MB/s`);
+  await raw.stop();
+
+  const node = await startChild(["sluice", dataDir]);
+  try {
+    const admin = new SluiceAdmin({ baseUrl: node.url });
+    for (const topic of ["bench-100b", "bench-1k"])
+      await admin.createTopic(topic, { partitions: PARTITIONS });
+    await admin.createTopic("bench-e2e");
+
+    const p100 = await producePhase(node.url, "bench-100b", RECORDS_100B, 100);
+    log(
+      `produce 100 B: ${p100.records} records in ${round(p100.seconds)} s: ${round(p100.recordsPerS)} records/s, ${round(p100.mbPerS)} MB/s`,
+    );
+    const p1k = await producePhase(node.url, "bench-1k", RECORDS_1K, 1024);
+    log(
+      `produce 1 KiB: ${p1k.records} records in ${round(p1k.seconds)} s: ${round(p1k.recordsPerS)} records/s, ${round(p1k.mbPerS)} MB/s`,
+    );
+    const c100 = await consumePhase(node.url, "bench-100b", p100.records);
+    log(
+      `consume 100 B: ${c100.records} records in ${round(c100.seconds)} s: ${round(c100.recordsPerS)} records/s, ${round(c100.mbPerS)} MB/s`,
+    );
+    const c1k = await consumePhase(node.url, "bench-1k", p1k.records);
+    log(
+      `consume 1 KiB: ${c1k.records} records in ${round(c1k.seconds)} s: ${round(c1k.recordsPerS)} records/s, ${round(c1k.mbPerS)} MB/s`,
+    );
+    const e2e = await latencyPhase(node.url, "bench-e2e");
+    log(
+      `e2e at ${E2E_RATE}/s for ${E2E_S} s: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms`,
+    );
+    log(
+      `ratios: produce 1 KiB ${round(p1k.mbPerS / rawHttpMbS)} of bare HTTP POST; consume 1 KiB ${round(c1k.mbPerS / rawWsMbS)} of bare WebSocket`,
+    );
+    log(
+      `RESULT produce_records_s=${Math.round(p100.recordsPerS)} produce_mb_s=${round(p1k.mbPerS)} ` +
+        `consume_records_s=${Math.round(c100.recordsPerS)} consume_mb_s=${round(c1k.mbPerS)} ` +
+        `e2e_p50_ms=${round(e2e.p50)} e2e_p99_ms=${round(e2e.p99)}`,
+    );
+  } finally {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
