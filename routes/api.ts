@@ -9,6 +9,7 @@ import type { AppDeps } from "./app.ts";
 import { batchRoutes } from "./batches.ts";
 import { clusterRoutes } from "./cluster.ts";
 import { groupRoutes } from "./groups.ts";
+import { nodeRoutes } from "./node.ts";
 import { offsetRoutes } from "./offsets.ts";
 import { producerRoutes } from "./producers.ts";
 import { recordRoutes } from "./records.ts";
@@ -30,6 +31,7 @@ export function apiRoutes(deps: AppDeps, metrics: SluiceMetrics): Hono {
   api.route("/producers", producerRoutes(gateway));
   api.route("/groups", groupRoutes(gateway, groups));
   api.route("/cluster", clusterRoutes(gateway));
+  api.route("/", nodeRoutes(deps, metrics));
   api.route("/", wsRoutes(gateway, groups, deps.webSocketLimits, deps.access));
   return api;
 }

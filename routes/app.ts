@@ -17,6 +17,7 @@ import { httpMetrics } from "./http-metrics.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { openApiRoutes } from "./openapi.ts";
 import { tokenRoutes } from "./tokens.ts";
+import { uiRoutes } from "./ui.ts";
 import { limitBody } from "./validate.ts";
 
 export interface AppDeps {
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/api/v1", apiRoutes({ ...deps, groups, access }, metrics));
   app.route("/api/v1", tokenRoutes(access, metrics));
   app.route("/api/v1", openApiRoutes(app));
+  app.route("/", uiRoutes());
   app.notFound((c) =>
     errorResponse(new SluiceError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), c),
   );

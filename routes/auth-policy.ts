@@ -127,6 +127,12 @@ export const ROUTE_POLICY: Readonly<Record<string, Requirement>> = {
   "POST /api/v1/groups/:group/offsets": { kind: "topics", topicsOf: commitTopics },
   "GET /api/v1/groups/:group/offsets": { kind: "topics", topicsOf: offsetsReadTopics },
   "POST /api/v1/groups/:group/offsets/reset": { kind: "topics", topicsOf: resetTopics },
+  // The admin UI's overview: node figures and traffic rates (topic names included, as GET /topics).
+  "GET /": OPEN,
+  "GET /api/v1/node": TOKEN,
+  "GET /api/v1/stats": TOKEN,
+  // EventSource cannot set headers either.
+  "GET /api/v1/stats/stream": { kind: "token", queryToken: true },
   // The upgrade needs a token; each frame is then checked against its grants (routes/ws-access.ts).
   "GET /api/v1/ws": { kind: "token", queryToken: true },
   // Who leads what, for any client; the replica routes stay admin's: nodes replicate with the shared

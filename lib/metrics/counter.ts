@@ -35,6 +35,13 @@ export class Counter implements MetricFamily {
     this.#series.deleteMatching(labels);
   }
 
+  /** Each series' labels (as text, by name) and total: for readers other than the exposition. */
+  *totals(): IterableIterator<{ labels: Readonly<Record<string, string>>; total: number }> {
+    for (const { pairs, value } of this.#series.values()) {
+      yield { labels: Object.fromEntries(pairs), total: value.total };
+    }
+  }
+
   render(): string {
     let text = familyHeader(this.name, this.help, this.type);
     for (const { pairs, value } of this.#series.values()) text += sampleLine(this.name, pairs, value.total);

@@ -64,6 +64,14 @@ export interface TrafficCounts {
   bytes: number;
 }
 
+/** Everything counted in and out of one topic since the node started (or the topic was last deleted). */
+export interface TopicTraffic {
+  recordsIn: number;
+  bytesIn: number;
+  recordsOut: number;
+  bytesOut: number;
+}
+
 export interface RequestOutcome {
   method: string;
   /** The pattern that matched (/api/v1/topics/:topic), or UNMATCHED_ROUTE. */
@@ -174,6 +182,29 @@ export class SluiceMetrics {
   recordsOut(topic: string, partition: number, counts: TrafficCounts): void {
     this.#recordsOut.inc({ topic, partition }, counts.records);
     this.#bytesOut.inc({ topic, partition }, counts.bytes);
+  }
+
+  /** The traffic counters summed over each topic's partitions: what the admin UI's rates are made of. */
+  trafficByTopic(): Map<string, TopicTraffic> {
+    const byTopic = new Map<string, TopicTraffic>();
+    const fields: Array<[Counter, keyof TopicTraffic]> = [
+      [this.#recordsIn, "recordsIn"],
+      [this.#bytesIn, "bytesIn"],
+      [this.#recordsOut, "recordsOut"],
+      [this.#bytesOut, "bytesOut"],
+    ];
+    for (const [counter, field] of fields) {
+      for (const { labels, total } of counter.totals()) {
+        const topic = labels["topic"]!;
+        let traffic = byTopic.get(topic);
+        if (traffic === undefined) {
+          traffic = { recordsIn: 0, bytesIn: 0, recordsOut: 0, bytesOut: 0 };
+          byTopic.set(topic, traffic);
+        }
+        traffic[field] += total;
+      }
+    }
+    return byTopic;
   }
 
   limitHit(limit: LimitName): void {
