@@ -151,12 +151,22 @@ test("etcd restarted: leaders keep serving while it is away, and failover works 
   await createReplicatedTopic(cluster, "coord", { "min.insync.replicas": 2 });
   const leaderId = await leaderOf(cluster, "coord");
   const leader = cluster.node(leaderId);
+  // "Keeps serving the leaders it has": the leader must have taken its leadership up (and its
+  // followers joined) before etcd goes, which on a loaded box can trail the controller's write.
+  await cluster.waitForState(
+    "coord",
+    0,
+    "the leader serving with all three in the ISR",
+    (s) => s.replication?.leader === leaderId && s.replication.isr.length === 3,
+    20_000,
+    leader,
+  );
   await cluster.etcd.kill();
   const deadline = performance.now() + 3000;
   let acked = 0;
   while (performance.now() < deadline) {
-    const { status } = await produceRetrying(leader.api, "coord", acked);
-    expect(status).toBe(200);
+    // The whole answer, so a refusal shows its error.
+    expect(await produceRetrying(leader.api, "coord", acked)).toMatchObject({ status: 200 });
     acked++;
   }
   expect(acked).toBeGreaterThan(10);
