@@ -43,7 +43,9 @@ if (process.argv.includes("--test-tools")) {
   const missing = TEST_TOOLS.filter((tool) => !onPath(tool.command)).map((tool) => tool.debianPackage);
   if (missing.length > 0) {
     if (process.getuid?.() !== 0 || !onPath("apt-get")) {
-      console.error(`sluice: the tests need these Debian packages: sudo apt-get install ${missing.join(" ")}`);
+      console.error(
+        `sluice: the tests need these Debian packages: sudo apt-get install ${missing.join(" ")}`,
+      );
       process.exit(1);
     }
     console.error(`sluice: installing ${missing.join(", ")} (apt-get) for the tests ...`);
