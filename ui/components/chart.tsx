@@ -33,7 +33,14 @@ export function Chart({ title, series, data, formatY, heightPx = 180, windowS = 
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
       scales: {
-        x: { time: true, range: (_u, _min, max) => [max - windowS, max] },
+        // Until there are samples uPlot has no max: the window then ends now, not at some odd date.
+        x: {
+          time: true,
+          range: (_u, _min, max) => {
+            const endS = Number.isFinite(max) && max > 0 ? max : Date.now() / 1000;
+            return [endS - windowS, endS];
+          },
+        },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
