@@ -39,6 +39,7 @@ export function startSluiceNode(config: Config, logger: Logger): SluiceNode {
   // Replays __consumer_offsets: committed offsets come back; group memberships start empty.
   const groups = GroupCoordinator.open({
     logs,
+    initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     onReplaySkipped: (error, where) =>
       logger.warn("offsets topic record skipped", { where, error: String(error) }),
   });
