@@ -32,19 +32,23 @@ interface Printed {
 
 /** `sluice consume ... --follow` running, its stdout gathered as it comes. */
 class Follower {
-  readonly proc;
+  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   text = "";
   readonly #reading: Promise<void>;
 
   constructor(args: string[]) {
-    this.proc = Bun.spawn([...BUN_MAIN, "consume", ...args, "--follow", "--url", node.url], {
+    const proc = Bun.spawn([...BUN_MAIN, "consume", ...args, "--follow", "--url", node.url], {
       cwd: REPO_ROOT,
+      stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
     });
+    this.proc = proc;
     this.#reading = (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of this.proc.stdout) this.text += decoder.decode(chunk, { stream: true });
+      const reader = proc.stdout.getReader();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+        this.text += decoder.decode(chunk.value, { stream: true });
     })();
   }
 
