@@ -9,6 +9,7 @@ import {
   WS_CONNECTIONS_MAX,
   WS_SUBSCRIPTIONS_PER_CONNECTION_MAX,
 } from "./gateway/limits.ts";
+import { INITIAL_REBALANCE_DELAY_MS_DEFAULT, REBALANCE_TIMEOUT_MS_MAX } from "./groups/limits.ts";
 import {
   CLUSTER_SESSION_TIMEOUT_MS_DEFAULT,
   REPLICA_LAG_TIME_MAX_MS_DEFAULT,
@@ -53,6 +54,15 @@ export const configSchema = z
       .default(SHUTDOWN_TIMEOUT_MS_DEFAULT)
       .describe(
         "bound on the whole shutdown; past it (or at a second signal) the process exits 7 without the clean-shutdown marker",
+      ),
+    groupInitialRebalanceDelayMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(REBALANCE_TIMEOUT_MS_MAX)
+      .default(INITIAL_REBALANCE_DELAY_MS_DEFAULT)
+      .describe(
+        "Kafka's group.initial.rebalance.delay.ms: the first rebalance of an empty group waits this long for more members",
       ),
     // Access control (lib/auth/, README "Access control"). Off by default: a lone box needs no config.
     authEnabled: booleanKey

@@ -50,7 +50,9 @@ export const consumeSpec: CommandSpec = {
   ],
   details:
     "Without --follow the command stops at the end of each partition as it was when it started.\n" +
-    "With --group, --from earliest|latest is where partitions without a committed offset begin.",
+    "With --group, the node assigns the partitions (shared with the group's other members, handed over\n" +
+    "when one joins or leaves); each starts at the group's committed offset, else at --from earliest|latest.\n" +
+    "What was printed is committed every 5 s and on exit, so the next run goes on from there.",
 };
 
 export function parseFrom(text: string): StartFrom {
@@ -131,6 +133,12 @@ export async function runConsume(argv: string[], context: CliContext): Promise<E
   const maxRecords = intOption(args, "max-records", { min: 1 }) ?? Number.POSITIVE_INFINITY;
   const group = stringOption(args, "group");
   const follow = args.options.has("follow");
+  if (group !== undefined && onlyPartition !== undefined)
+    throw new UsageError("--group reads the partitions the group assigns: leave out --partition");
+  if (group !== undefined && from !== "earliest" && from !== "latest")
+    throw new UsageError(
+      "with --group, --from is earliest or latest (where partitions without a commit begin)",
+    );
   const connection = connectionOf(args, context.env);
 
   // Where each partition ends now: without --follow, reading stops there.
@@ -149,7 +157,9 @@ export async function runConsume(argv: string[], context: CliContext): Promise<E
   const stop = () => void consumer.close();
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // A member between generations has no partitions yet: it is not done, it is waiting for them.
   const caughtUp = () =>
+    !consumer.rebalancing &&
     consumer
       .assignment()
       .every(

@@ -45,6 +45,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "list, describe or reset consumer groups",
     load: async () => (await import("./groups-command.ts")).runGroups,
   },
+  bench: {
+    summary: "measure produce, consume and latency against a node (or a temporary one)",
+    load: async () => (await import("./bench-command.ts")).runBench,
+  },
 };
 
 export function topLevelHelp(): string {

@@ -40,6 +40,7 @@ export async function startSluiceNode(config: Config, logger: Logger): Promise<S
   // Replays __consumer_offsets: committed offsets come back; group memberships start empty.
   const groups = GroupCoordinator.open({
     logs,
+    initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     onReplaySkipped: (error, where) =>
       logger.warn("offsets topic record skipped", { where, error: String(error) }),
   });

@@ -41,7 +41,11 @@ export interface ConsumerOptions {
   autoCommitIntervalMs?: number;
   /** Kafka's auto.offset.reset: where a group partition without a committed offset starts. */
   resetPolicy?: "earliest" | "latest";
-  /** Errors that do not end the consumer (a subscription ended by Sluice, a failed auto commit). */
+  /**
+   * Errors that do not end the consumer (a subscription ended by Sluice, an auto commit refused during
+   * a rebalance). Without it the first ends iteration with a throw; auto commits refused because the
+   * group moved on are then dropped, as Kafka's consumer only logs them.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -146,13 +150,19 @@ export class SluiceConsumer<R extends { offset: number } = ConsumedRecord> {
       revokeAll: () => this.unassign(this.assignment()),
       positions: () => this.#positions(),
       error: (error) => this.#report(error),
+      warn: (error) => this.options.onError?.(error),
     });
     await this.#member.join();
   }
 
-  /** Group mode: the member's id and generation once joined. */
+  /** Group mode: the member's id and generation once joined; undefined while it (re)joins. */
   get membership(): { memberId: string; generationId: number } | undefined {
     return this.#member?.membership;
+  }
+
+  /** Group mode: true from a rebalance until the new assignment is subscribed. */
+  get rebalancing(): boolean {
+    return this.#member?.joining ?? false;
   }
 
   /**
@@ -397,6 +407,11 @@ export class SluiceConsumer<R extends { offset: number } = ConsumedRecord> {
   #onClosed(error: SluiceClientError): void {
     if (!this.#closed) this.#failure ??= error;
     this.#member?.stop();
+    // Subscribes still waiting for their answer will not get one.
+    for (const state of this.#partitions.values()) {
+      state.subscribed?.reject(error);
+      state.subscribed = undefined;
+    }
     this.#wake?.();
   }
 

@@ -65,4 +65,11 @@ test("the compiled binary runs alone: serve, topics, produce, consume over WebSo
   expect(values).toEqual(lines.map((line) => line.split(":")[1]).sort());
   expect(await again.stop()).toBe(0);
   expect((await runSluice(["check", "--data-dir", dataDir], run)).exitCode).toBe(0);
+  // `sluice bench` runs the binary itself again as its temporary node (there is no main.ts beside it).
+  const bench = await runSluice(
+    ["bench", "--records-100b", "1000", "--records-1k", "100", "--e2e-seconds", "1", "--e2e-rate", "100"],
+    { ...run, timeoutMs: 30_000 },
+  );
+  expect(bench.exitCode).toBe(0);
+  expect(bench.stdout.trim().split("\n").at(-1)).toStartWith("RESULT produce_records_s=");
 }, 60_000);
