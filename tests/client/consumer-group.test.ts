@@ -16,9 +16,9 @@ const PROCESS_MS = 1;
 let node: RealNode;
 let admin: SluiceAdmin;
 
-beforeAll(() => {
+beforeAll(async () => {
   // No initial delay: the first member's join answers at once and each newcomer is a real rebalance.
-  node = startRealNode({ groupInitialRebalanceDelayMs: 0 });
+  node = await startRealNode({ groupInitialRebalanceDelayMs: 0 });
   admin = new SluiceAdmin({ baseUrl: node.url });
 });
 afterAll(async () => {

@@ -16,10 +16,10 @@ export interface RealNode {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export function startRealNode(config: Partial<Record<keyof Config, unknown>> = {}): RealNode {
+export async function startRealNode(config: Partial<Record<keyof Config, unknown>> = {}): Promise<RealNode> {
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-node-"));
   const parsed = configSchema.parse({ dataDir, host: "127.0.0.1", port: 0, ...config });
-  const node = startSluiceNode(parsed, createLogger({ level: "error" }));
+  const node = await startSluiceNode(parsed, createLogger({ level: "error" }));
   let closed = false;
   const close = async () => {
     if (closed) return;
