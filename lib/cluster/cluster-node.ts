@@ -27,6 +27,8 @@ export interface ClusterNodeOptions {
   replicaLagTimeMaxMs: number;
   replicaFetchWaitMaxMs: number;
   ackTimeoutMs: number;
+  /** The shared authAdminToken when access control is on: sent on every request to another node. */
+  interNodeToken?: string | undefined;
   logs: LogManager;
   log: (level: string, msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -68,6 +70,7 @@ export class ClusterNode {
       store: this.store,
       replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
       replicaFetchWaitMaxMs: options.replicaFetchWaitMaxMs,
+      interNodeToken: options.interNodeToken,
       log: options.log,
       refresh: () => this.refresh(),
     });
