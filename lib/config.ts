@@ -181,6 +181,14 @@ export const configSchema = z
       [config.nodeId, config.advertisedUrl, config.etcdEndpoints].every((value) => value === undefined) ||
       [config.nodeId, config.advertisedUrl, config.etcdEndpoints].every((value) => value !== undefined),
     { message: "cluster mode needs nodeId, advertisedUrl and etcdEndpoints together", path: ["nodeId"] },
+  )
+  .refine(
+    (config) => !config.authEnabled || config.nodeId === undefined || config.authAdminToken !== undefined,
+    {
+      message:
+        "cluster mode with authEnabled needs authAdminToken: nodes authenticate to each other with it (the same secret on every node)",
+      path: ["authAdminToken"],
+    },
   );
 
 export type Config = Readonly<z.output<typeof configSchema>>;

@@ -7,6 +7,7 @@ import { matchedRoutes } from "hono/route";
 import { type AccessControl, ANONYMOUS, type Principal } from "../lib/auth/access-control.ts";
 import { hasRole, isAdmin, mayUseTopic } from "../lib/auth/grants.ts";
 import type { ProduceRateLimiter } from "../lib/auth/produce-rate.ts";
+import { FORWARDED_HEADER } from "../lib/cluster/replicated-append.ts";
 import { SluiceError } from "../lib/errors.ts";
 import { splitBatches } from "../lib/gateway/batch-frames.ts";
 import type { GroupCoordinator } from "../lib/groups/group-coordinator.ts";
@@ -63,7 +64,9 @@ export function accessMiddleware(deps: AccessDeps): MiddlewareHandler {
       );
     }
     c.set("principal", principal);
-    if (requirement.kind === "topic" && requirement.produce !== undefined) {
+    // A produce forwarded by another node (as the cluster, with the admin token) was charged there.
+    const forwarded = isAdmin(principal.grants) && c.req.header(FORWARDED_HEADER) !== undefined;
+    if (requirement.kind === "topic" && requirement.produce !== undefined && !forwarded) {
       const limiter = access.rateLimiterOf(principal);
       if (limiter !== undefined)
         return meteredProduce(c, next, { limiter, kind: requirement.produce, metrics });

@@ -26,9 +26,19 @@ const clusterAnswer = z
     controllerId: z.number().int().nullable().optional(),
     etcd: z.object({ reachable: z.boolean(), registered: z.boolean() }).strict().optional(),
     nodes: z
-      .array(z.object({ id: z.number().int(), url: z.string(), live: z.boolean() }).strict())
+      .array(
+        z
+          .object({
+            id: z.number().int(),
+            url: z.string().optional().meta({ description: "Absent for a node that is down." }),
+            live: z.boolean().meta({ description: "Registered in etcd now (its lease is alive)." }),
+            leaders: z.number().int().meta({ description: "Partitions it leads." }),
+            replicas: z.number().int().meta({ description: "Partitions it holds a replica of." }),
+          })
+          .strict(),
+      )
       .optional()
-      .meta({ description: "Nodes registered in etcd now (their lease is alive)." }),
+      .meta({ description: "Nodes registered in etcd now, and nodes holding replicas that are not (down)." }),
     partitions: z
       .object({
         total: z.number().int(),
@@ -43,6 +53,8 @@ const clusterAnswer = z
       .optional(),
   })
   .strict();
+
+export type ClusterAnswer = z.output<typeof clusterAnswer>;
 
 export function clusterRoutes(gateway: Gateway): Hono {
   const app = new Hono();

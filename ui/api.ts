@@ -8,9 +8,11 @@ import type { JsonRecord } from "../lib/gateway/record-json.ts";
 import type { GroupDescription, GroupSummary } from "../lib/groups/group-coordinator.ts";
 import type { TrafficSample } from "../lib/metrics/traffic-rates.ts";
 import type { TopicDescription, TopicSummary } from "../lib/topics/log-manager.ts";
+import type { ClusterAnswer } from "../routes/cluster.ts";
 import type { NodeAnswer } from "../routes/node-answers.ts";
 
 export type {
+  ClusterAnswer,
   GroupDescription,
   GroupSummary,
   JsonRecord,
@@ -57,6 +59,7 @@ export class SluiceApi {
   }
 
   node = () => this.#admin.http.json<NodeAnswer>("GET", "/api/v1/node");
+  cluster = () => this.#admin.http.json<ClusterAnswer>("GET", "/api/v1/cluster");
   stats = () =>
     this.#admin.http.json<{ intervalMs: number; samples: TrafficSample[] }>("GET", "/api/v1/stats");
   topics = () => this.#admin.listTopics();

@@ -27,6 +27,8 @@ export interface ClusterNodeOptions {
   replicaLagTimeMaxMs: number;
   replicaFetchWaitMaxMs: number;
   ackTimeoutMs: number;
+  /** The shared authAdminToken when access control is on: sent on every request to another node. */
+  interNodeToken?: string | undefined;
   logs: LogManager;
   log: (level: string, msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -68,6 +70,7 @@ export class ClusterNode {
       store: this.store,
       replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
       replicaFetchWaitMaxMs: options.replicaFetchWaitMaxMs,
+      interNodeToken: options.interNodeToken,
       log: options.log,
       refresh: () => this.refresh(),
     });
@@ -334,15 +337,31 @@ export class ClusterNode {
 
   describe() {
     const snapshot = this.#snapshot;
-    const nodes = [...(snapshot?.nodes.values() ?? [])].sort((a, b) => a.id - b.id);
-    let leaders = 0;
+    const registered = new Map([...(snapshot?.nodes.values() ?? [])].map((node) => [node.id, node]));
+    // A node that holds replicas but has no live registration is down: listed, so the operator sees it.
+    const perNode = new Map<number, { leaders: number; replicas: number }>();
+    const countsOf = (id: number) => {
+      const counts = perNode.get(id) ?? { leaders: 0, replicas: 0 };
+      perNode.set(id, counts);
+      return counts;
+    };
+    for (const id of registered.keys()) countsOf(id);
     let offline = 0;
     let underReplicated = 0;
-    for (const versioned of snapshot?.partitions.values() ?? []) {
-      if (versioned.state.leader === NO_LEADER) offline++;
-      if (versioned.state.leader === this.options.nodeId) leaders++;
-      if (versioned.state.isr.length < versioned.state.replicas.length) underReplicated++;
+    for (const { state } of snapshot?.partitions.values() ?? []) {
+      if (state.leader === NO_LEADER) offline++;
+      else countsOf(state.leader).leaders++;
+      for (const replica of state.replicas) countsOf(replica).replicas++;
+      if (state.isr.length < state.replicas.length) underReplicated++;
     }
+    const nodes = [...perNode]
+      .sort(([a], [b]) => a - b)
+      .map(([id, counts]) => {
+        const node = registered.get(id);
+        return node === undefined
+          ? { id, live: false, ...counts }
+          : { id, url: node.url, live: true, ...counts };
+      });
     return {
       nodeId: this.options.nodeId,
       controllerId: snapshot?.controllerId ?? null,
@@ -350,10 +369,10 @@ export class ClusterNode {
         reachable: Date.now() - this.#lastEtcdOkMs < 3 * METADATA_POLL_MS,
         registered: this.store.registered,
       },
-      nodes: nodes.map((node) => ({ id: node.id, url: node.url, live: true })),
+      nodes,
       partitions: {
         total: snapshot?.partitions.size ?? 0,
-        ledHere: leaders,
+        ledHere: perNode.get(this.options.nodeId)?.leaders ?? 0,
         offline,
         underReplicated,
       },

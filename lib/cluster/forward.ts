@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from "hono";
 import { SluiceError } from "../errors.ts";
 import type { ClusterNode } from "./cluster-node.ts";
+import { peerHeaders } from "./peer-auth.ts";
 import { FORWARDED_HEADER } from "./replicated-append.ts";
 
 const PARTITION_PATH = /\/topics\/([^/]+)\/partitions\/(\d+)\//;
@@ -38,6 +39,10 @@ export function forwardToLeader(cluster: ClusterNode): MiddlewareHandler {
     const headers = new Headers(c.req.raw.headers);
     for (const name of HOP_HEADERS) headers.delete(name);
     headers.set(FORWARDED_HEADER, String(cluster.nodeId));
+    // Checked here against the client's token; the leader may not know that token (API tokens are
+    // each node's own), so the request goes on as the cluster.
+    for (const [name, value] of Object.entries(peerHeaders(cluster.options.interNodeToken)))
+      headers.set(name, value);
     const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
     let response: Response;
     try {

@@ -5,6 +5,7 @@
 import { isSluiceError } from "../errors.ts";
 import { splitBatches } from "../gateway/batch-frames.ts";
 import type { PartitionLog } from "../log/partition-log.ts";
+import { peerHeaders } from "./peer-auth.ts";
 import {
   EPOCH_END_PATH,
   type EpochEndAnswer,
@@ -26,6 +27,8 @@ export interface FetcherOptions {
   log: () => PartitionLog;
   fetchMaxWaitMs: number;
   fetchMaxBytes: number;
+  /** The shared authAdminToken: the replica routes need admin when access control is on. */
+  interNodeToken?: string | undefined;
   /** Called after records were appended or the high watermark moved. */
   onProgress: () => void;
   log_: (level: string, msg: string, fields?: Record<string, unknown>) => void;
@@ -84,7 +87,10 @@ export class ReplicaFetcher {
 
   async #get(path: string, query: Record<string, string | number>, timeoutMs: number): Promise<Response> {
     const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]);
-    const response = await fetch(`${this.options.leaderUrl}${path}?${queryString(query)}`, { signal });
+    const response = await fetch(`${this.options.leaderUrl}${path}?${queryString(query)}`, {
+      signal,
+      headers: peerHeaders(this.options.interNodeToken),
+    });
     if (response.status >= 400) {
       const text = await response.text();
       throw new Error(`leader answered ${response.status}: ${text.slice(0, 300)}`);

@@ -20,6 +20,8 @@ export interface ReplicaManagerOptions {
   store: ClusterStore;
   replicaLagTimeMaxMs: number;
   replicaFetchWaitMaxMs: number;
+  /** Sent to leaders with every replica fetch (access control on). */
+  interNodeToken?: string | undefined;
   log: (level: string, msg: string, fields?: Record<string, unknown>) => void;
   /** Asks for a fresh snapshot (after a refused ISR write: someone else changed the partition). */
   refresh: () => void;
@@ -138,6 +140,7 @@ export class ReplicaManager {
         log: () => this.options.logs.partition(topic, partition),
         fetchMaxWaitMs: this.options.replicaFetchWaitMaxMs,
         fetchMaxBytes: REPLICA_FETCH_MAX_BYTES,
+        interNodeToken: this.options.interNodeToken,
         onProgress: () => this.#notify(topic, partition),
         log_: this.options.log,
       }),

@@ -10,6 +10,7 @@ import type { Gateway } from "../gateway/gateway.ts";
 import type { AppendResult } from "../log/partition-log.ts";
 import type { ClusterNode } from "./cluster-node.ts";
 import type { NodeRecord } from "./metadata.ts";
+import { peerHeaders } from "./peer-auth.ts";
 
 /** Marks a request one node sent another: the receiver answers it itself or refuses, never forwards again. */
 export const FORWARDED_HEADER = "x-sluice-forwarded-by";
@@ -58,7 +59,7 @@ export async function appendReplicated(
       partition,
       indexes.map((i) => batches[i]!.bytes),
       options,
-      cluster.nodeId,
+      cluster,
     );
     for (const [j, i] of indexes.entries()) results[i] = answered[j]!;
   });
@@ -102,7 +103,7 @@ async function forwardBatches(
   partition: number,
   batches: Uint8Array[],
   options: AppendBatchesOptions,
-  selfId: number,
+  cluster: ClusterNode,
 ): Promise<AppendResult[]> {
   const acks = options.acks === "all" ? "all" : String(options.acks);
   const url =
@@ -112,7 +113,11 @@ async function forwardBatches(
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": RECORD_BATCH_MEDIA_TYPE, [FORWARDED_HEADER]: String(selfId) },
+      headers: {
+        ...peerHeaders(cluster.options.interNodeToken),
+        "content-type": RECORD_BATCH_MEDIA_TYPE,
+        [FORWARDED_HEADER]: String(cluster.nodeId),
+      },
       body: concat(batches),
     });
   } catch (error) {

@@ -20,6 +20,8 @@ export function startClusterFromConfig(
     replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
     replicaFetchWaitMaxMs: config.replicaFetchWaitMaxMs,
     ackTimeoutMs: config.ackTimeoutMs,
+    // The config requires it in cluster mode with access control on.
+    interNodeToken: config.authEnabled ? config.authAdminToken : undefined,
     logs,
     log: (level, msg, fields = {}) => {
       if (level === "debug" && config.logLevel !== "debug") return;

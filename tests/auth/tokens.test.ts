@@ -170,5 +170,21 @@ describe("grants and config", () => {
       name: "INVALID_CONFIG",
       field: "authAdminToken",
     });
+    // Cluster nodes authenticate to each other with the admin token: a cluster with access control needs it.
+    const cluster = [
+      "--node-id",
+      "1",
+      "--advertised-url",
+      "http://127.0.0.1:1",
+      "--etcd-endpoints",
+      "http://127.0.0.1:2",
+    ];
+    expect(errorOf(() => loadConfig(["--auth-enabled", "true", ...cluster], {}))).toEqual({
+      name: "INVALID_CONFIG",
+      field: "authAdminToken",
+    });
+    expect(
+      loadConfig(["--auth-enabled", "true", ...cluster], { SLUICE_AUTH_ADMIN_TOKEN: ADMIN_SECRET }).nodeId,
+    ).toBe(1);
   });
 });

@@ -14,7 +14,7 @@ export async function createReplicatedTopic(
 ): Promise<void> {
   const response = await fetch(`${cluster.nodes[0]!.api}/topics`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...cluster.nodes[0]!.headers, "content-type": "application/json" },
     body: JSON.stringify({ name: topic, partitions: 1, config: { "replication.factor": 3, ...config } }),
   });
   if (response.status !== 201) throw new Error(`create topic: ${response.status} ${await response.text()}`);

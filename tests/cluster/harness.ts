@@ -91,6 +91,8 @@ export interface NodeOptions {
   sessionTimeoutMs?: number;
   replicaLagTimeMaxMs?: number;
   extraArgs?: string[];
+  /** Access control on, with this shared authAdminToken (given by environment, as the README says). */
+  adminToken?: string;
   /** Where the node's stderr goes: "inherit" to watch it, else a file under its data dir. */
   stderr?: "inherit" | "file";
 }
@@ -112,6 +114,12 @@ export class SluiceNode {
 
   get api(): string {
     return `${this.url}/api/v1`;
+  }
+
+  /** What a test's admin request carries: the admin token when access control is on. */
+  get headers(): Record<string, string> {
+    const token = this.options.adminToken;
+    return token === undefined ? {} : { authorization: `Bearer ${token}` };
   }
 
   /** Starts (or restarts) the process and waits until it serves. */
@@ -143,7 +151,12 @@ export class SluiceNode {
       this.options.stderr === "inherit"
         ? "inherit"
         : Bun.file(join(this.dataDir, "..", `node-${this.id}.log`));
-    this.process = Bun.spawn(args, { stdout: "ignore", stderr, cwd: ROOT });
+    const token = this.options.adminToken;
+    const env =
+      token === undefined
+        ? process.env
+        : { ...process.env, SLUICE_AUTH_ENABLED: "true", SLUICE_AUTH_ADMIN_TOKEN: token };
+    this.process = Bun.spawn(args, { stdout: "ignore", stderr, cwd: ROOT, env });
     await waitUntil(`node ${this.id}`, async () => (await fetch(`${this.url}/readyz`)).ok, 20_000);
   }
 
@@ -210,7 +223,7 @@ export class Cluster {
   /** The partition's replication state as a running node describes it. */
   async partitionState(topic: string, partition: number, via?: SluiceNode) {
     const node = via ?? this.running()[0]!;
-    const response = await fetch(`${node.api}/topics/${topic}`);
+    const response = await fetch(`${node.api}/topics/${topic}`, { headers: node.headers });
     const body = (await response.json()) as {
       partitions: Array<{
         highWatermark: number;

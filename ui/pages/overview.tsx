@@ -1,4 +1,5 @@
 // The node at a glance: version, uptime, disk, counts, rates now and charts of the last minutes.
+import { ClusterNodes } from "../components/cluster-nodes.tsx";
 import { ErrorBox } from "../components/error-box.tsx";
 import { Loading } from "../components/loading.tsx";
 import { StatCard } from "../components/stat-card.tsx";
@@ -20,6 +21,7 @@ const NODE_REFRESH_MS = 2000;
 export function OverviewPage() {
   const node = usePoll(api.node, NODE_REFRESH_MS);
   const n = node.data;
+  const cluster = usePoll(api.cluster, NODE_REFRESH_MS);
   return (
     <section class="page">
       <header class="page-header">
@@ -61,6 +63,7 @@ export function OverviewPage() {
               detail={formatByteRate(n.rates.bytesOutPerS)}
             />
           </div>
+          {cluster.data ? <ClusterNodes cluster={cluster.data} /> : null}
           <TrafficCharts />
           {n.topics === 0 ? (
             <p class="hint">

@@ -5,16 +5,11 @@ import type { TopicDescription } from "../api.ts";
 import { TrafficCharts } from "../components/traffic-charts.tsx";
 import { formatBytes, formatCount, formatTime } from "../format.ts";
 
-type Partition = TopicDescription["partitions"][number] & {
-  leader?: number | string;
-  replicas?: Array<number | string>;
-  isr?: Array<number | string>;
-};
-
 export function PartitionsTab({ topic }: { topic: TopicDescription }) {
   const [open, setOpen] = useState<number | undefined>(undefined);
-  const partitions = topic.partitions as Partition[];
-  const clustered = partitions.some((p) => p.leader !== undefined);
+  const partitions = topic.partitions;
+  // The describe answer carries `replication` per partition in cluster mode only.
+  const clustered = partitions.some((p) => p.replication !== undefined);
   return (
     <>
       <TrafficCharts topic={topic.name} />
@@ -31,7 +26,7 @@ export function PartitionsTab({ topic }: { topic: TopicDescription }) {
               <th class="num">Segments</th>
               {clustered ? (
                 <>
-                  <th>Leader</th>
+                  <th>Leader (epoch)</th>
                   <th>Replicas</th>
                   <th>ISR</th>
                 </>
@@ -60,9 +55,14 @@ export function PartitionsTab({ topic }: { topic: TopicDescription }) {
                   </td>
                   {clustered ? (
                     <>
-                      <td>{String(p.leader ?? "—")}</td>
-                      <td>{(p.replicas ?? []).join(", ")}</td>
-                      <td>{(p.isr ?? []).join(", ")}</td>
+                      <td>
+                        {p.replication?.leader ?? "none"}{" "}
+                        <span class="muted">({p.replication?.leaderEpoch})</span>
+                      </td>
+                      <td>{p.replication?.replicas.join(", ")}</td>
+                      <td class={underReplicated(p) ? "under-replicated" : undefined}>
+                        {p.replication?.isr.join(", ")}
+                      </td>
                     </>
                   ) : null}
                 </tr>
@@ -99,4 +99,9 @@ export function PartitionsTab({ topic }: { topic: TopicDescription }) {
       </div>
     </>
   );
+}
+
+/** The ISR is short of the replicas: shown in the warning colour. */
+function underReplicated(p: TopicDescription["partitions"][number]): boolean {
+  return p.replication !== undefined && p.replication.isr.length < p.replication.replicas.length;
 }
