@@ -11,7 +11,9 @@
 // The node runs as a child process (its own core), the clients here. Data goes to a temp dir.
 //
 // Usage: bun scripts/bench/gateway.ts     (env: RECORDS_100B=2000000 RECORDS_1K=400000 PARTITIONS=4 E2E_S=5)
-import { mkdtempSync, rmSync } from "node:fs";
+// Profiling: CHILD_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" passes bun flags to the server child;
+// bun --cpu-prof-md … scripts/bench/gateway.ts profiles this (client) process.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SluiceAdmin } from "../../lib/client/admin.ts";
@@ -23,6 +25,9 @@ const RECORDS_1K = Number(process.env.RECORDS_1K ?? 400_000);
 const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const E2E_S = Number(process.env.E2E_S ?? 5);
 const E2E_RATE = 10_000;
+/** For profiling one part: "produce", "produce,consume"…; the RESULT line needs them all. */
+const PHASES = new Set((process.env.PHASES ?? "reference,produce,consume,e2e").split(","));
+const CHILD_FLAGS = (process.env.CHILD_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
 /** Each phase stops after this long even if its count is not reached. */
 const PHASE_S_MAX = 30;
 const PRODUCER = {
@@ -36,15 +41,45 @@ const MB = 1e6;
 
 interface Child {
   url: string;
+  /** CPU seconds (user + system) the child has used so far, from /proc (0 where there is none). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
+/** user + system CPU seconds of a process from /proc/<pid>/stat (clock ticks of 10 ms). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** Runs a phase and says how much CPU this process and the node used for it: cost, not just speed. */
+async function withCpu<T>(node: Child, phase: () => Promise<T>): Promise<T & { cpu: string }> {
+  const client = ownCpuSeconds();
+  const server = node.cpuSeconds();
+  const result = await phase();
+  const cpu = `cpu: client ${round(ownCpuSeconds() - client)} s, node ${round(node.cpuSeconds() - server)} s`;
+  return { ...result, cpu };
+}
+
 async function startChild(args: string[]): Promise<Child> {
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, "gateway-server.ts"), ...args], {
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
+  const child = Bun.spawn(
+    [process.execPath, ...CHILD_FLAGS, join(import.meta.dir, "gateway-server.ts"), ...args],
+    {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    },
+  );
   const reader = child.stdout.getReader();
   let text = "";
   while (!text.includes("\n")) {
@@ -55,6 +90,7 @@ async function startChild(args: string[]): Promise<Child> {
   const port = Number(/PORT (\d+)/.exec(text)?.[1]);
   return {
     url: `http://127.0.0.1:${port}`,
+    cpuSeconds: () => procCpuSeconds(child.pid),
     stop: async () => {
       child.stdin.end();
       await Promise.race([child.exited, Bun.sleep(5000)]);
@@ -201,6 +237,7 @@ async function rawWebSocket(url: string, size: number, count: number) {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-gateway-"));
+  if (!PHASES.has("reference")) return await phasesOnly(dataDir);
   const raw = await startChild(["raw"]);
   const rawHttpMbS = await rawHttp(raw.url, PRODUCER.maxRequestBytes, PARTITIONS, 3);
   log(
@@ -217,25 +254,25 @@ async function main(): Promise<void> {
       await admin.createTopic(topic, { partitions: PARTITIONS });
     await admin.createTopic("bench-e2e");
 
-    const p100 = await producePhase(node.url, "bench-100b", RECORDS_100B, 100);
+    const p100 = await withCpu(node, () => producePhase(node.url, "bench-100b", RECORDS_100B, 100));
     log(
-      `produce 100 B: ${p100.records} records in ${round(p100.seconds)} s: ${round(p100.recordsPerS)} records/s, ${round(p100.mbPerS)} MB/s`,
+      `produce 100 B: ${p100.records} records in ${round(p100.seconds)} s: ${round(p100.recordsPerS)} records/s, ${round(p100.mbPerS)} MB/s; ${p100.cpu}`,
     );
-    const p1k = await producePhase(node.url, "bench-1k", RECORDS_1K, 1024);
+    const p1k = await withCpu(node, () => producePhase(node.url, "bench-1k", RECORDS_1K, 1024));
     log(
-      `produce 1 KiB: ${p1k.records} records in ${round(p1k.seconds)} s: ${round(p1k.recordsPerS)} records/s, ${round(p1k.mbPerS)} MB/s`,
+      `produce 1 KiB: ${p1k.records} records in ${round(p1k.seconds)} s: ${round(p1k.recordsPerS)} records/s, ${round(p1k.mbPerS)} MB/s; ${p1k.cpu}`,
     );
-    const c100 = await consumePhase(node.url, "bench-100b", p100.records);
+    const c100 = await withCpu(node, () => consumePhase(node.url, "bench-100b", p100.records));
     log(
-      `consume 100 B: ${c100.records} records in ${round(c100.seconds)} s: ${round(c100.recordsPerS)} records/s, ${round(c100.mbPerS)} MB/s`,
+      `consume 100 B: ${c100.records} records in ${round(c100.seconds)} s: ${round(c100.recordsPerS)} records/s, ${round(c100.mbPerS)} MB/s; ${c100.cpu}`,
     );
-    const c1k = await consumePhase(node.url, "bench-1k", p1k.records);
+    const c1k = await withCpu(node, () => consumePhase(node.url, "bench-1k", p1k.records));
     log(
-      `consume 1 KiB: ${c1k.records} records in ${round(c1k.seconds)} s: ${round(c1k.recordsPerS)} records/s, ${round(c1k.mbPerS)} MB/s`,
+      `consume 1 KiB: ${c1k.records} records in ${round(c1k.seconds)} s: ${round(c1k.recordsPerS)} records/s, ${round(c1k.mbPerS)} MB/s; ${c1k.cpu}`,
     );
-    const e2e = await latencyPhase(node.url, "bench-e2e");
+    const e2e = await withCpu(node, () => latencyPhase(node.url, "bench-e2e"));
     log(
-      `e2e at ${E2E_RATE}/s for ${E2E_S} s: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms`,
+      `e2e at ${E2E_RATE}/s for ${E2E_S} s: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms; ${e2e.cpu}`,
     );
     log(
       `ratios: produce 1 KiB ${round(p1k.mbPerS / rawHttpMbS)} of bare HTTP POST; consume 1 KiB ${round(c1k.mbPerS / rawWsMbS)} of bare WebSocket`,
@@ -245,6 +282,43 @@ async function main(): Promise<void> {
         `consume_records_s=${Math.round(c100.recordsPerS)} consume_mb_s=${round(c1k.mbPerS)} ` +
         `e2e_p50_ms=${round(e2e.p50)} e2e_p99_ms=${round(e2e.p99)}`,
     );
+  } finally {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Some phases alone, for profiling: no references, no RESULT line. */
+async function phasesOnly(dataDir: string): Promise<void> {
+  const node = await startChild(["sluice", dataDir]);
+  try {
+    const admin = new SluiceAdmin({ baseUrl: node.url });
+    for (const topic of ["bench-100b", "bench-1k"])
+      await admin.createTopic(topic, { partitions: PARTITIONS });
+    await admin.createTopic("bench-e2e");
+    if (PHASES.has("produce")) {
+      for (const [topic, count, size] of [
+        ["bench-100b", RECORDS_100B, 100],
+        ["bench-1k", RECORDS_1K, 1024],
+      ] as const) {
+        const p = await withCpu(node, () => producePhase(node.url, topic, count, size));
+        log(
+          `produce ${size} B: ${round(p.recordsPerS)} records/s, ${round(p.mbPerS)} MB/s in ${round(p.seconds)} s; ${p.cpu}`,
+        );
+        if (PHASES.has("consume")) {
+          const c = await withCpu(node, () => consumePhase(node.url, topic, p.records));
+          log(
+            `consume ${size} B: ${round(c.recordsPerS)} records/s, ${round(c.mbPerS)} MB/s in ${round(c.seconds)} s; ${c.cpu}`,
+          );
+        }
+      }
+    }
+    if (PHASES.has("e2e")) {
+      const e2e = await withCpu(node, () => latencyPhase(node.url, "bench-e2e"));
+      log(
+        `e2e: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms; ${e2e.cpu}`,
+      );
+    }
   } finally {
     await node.stop();
     rmSync(dataDir, { recursive: true, force: true });
