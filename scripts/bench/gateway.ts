@@ -39,27 +39,40 @@ const PRODUCER = {
 } as const;
 const MB = 1e6;
 
+type ProduceApi = "send" | "sendMany";
+
 interface Child {
   url: string;
-  /** CPU seconds (user + system) the child has used so far, from /proc (0 where there is none). */
-  cpuSeconds(): number;
+  /** CPU seconds the child has used so far (user, system), from /proc (0 where there is none). */
+  cpuSeconds(): CpuSeconds;
   stop(): Promise<void>;
 }
 
-/** user + system CPU seconds of a process from /proc/<pid>/stat (clock ticks of 10 ms). */
-function procCpuSeconds(pid: number): number {
+interface CpuSeconds {
+  user: number;
+  system: number;
+}
+
+/** User and system CPU seconds of a process from /proc/<pid>/stat (clock ticks of 10 ms). */
+function procCpuSeconds(pid: number): CpuSeconds {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 
-function ownCpuSeconds(): number {
+function ownCpuSeconds(): CpuSeconds {
   const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
+  return { user: user / 1e6, system: system / 1e6 };
+}
+
+/** "1.2 s (system 0.4)": CPU used between two readings. */
+function cpuSpent(before: CpuSeconds, after: CpuSeconds): string {
+  const system = after.system - before.system;
+  return `${round(after.user - before.user + system)} s (system ${round(system)})`;
 }
 
 /** Runs a phase and says how much CPU this process and the node used for it: cost, not just speed. */
@@ -67,7 +80,7 @@ async function withCpu<T>(node: Child, phase: () => Promise<T>): Promise<T & { c
   const client = ownCpuSeconds();
   const server = node.cpuSeconds();
   const result = await phase();
-  const cpu = `cpu: client ${round(ownCpuSeconds() - client)} s, node ${round(node.cpuSeconds() - server)} s`;
+  const cpu = `cpu: client ${cpuSpent(client, ownCpuSeconds())}, node ${cpuSpent(server, node.cpuSeconds())}`;
   return { ...result, cpu };
 }
 
@@ -111,30 +124,42 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Sends `count` records of `valueBytes` as fast as the producer takes them; records/s and value MB/s. */
-async function producePhase(url: string, topic: string, count: number, valueBytes: number) {
+/**
+ * Sends `count` records of `valueBytes` as fast as the producer takes them, in chunks of 5,000 given to
+ * sendMany() (one promise per chunk), or to send() one by one (one promise per record); records/s and
+ * value MB/s, timed until every record is acknowledged (acks 1).
+ */
+async function producePhase(url: string, topic: string, count: number, valueBytes: number, api: ProduceApi) {
   const producer = new SluiceProducer({ baseUrl: url, ...PRODUCER });
   const value = new Uint8Array(valueBytes).map((_, i) => (i * 31) & 0xff);
   const inFlight: Array<Promise<unknown>> = [];
   const chunk = 5_000;
-  // Chunks unanswered at most: fewer than fill the producer's buffer, so send() never has to wait
+  // Chunks unanswered at most: fewer than fill the producer's buffer, so a send never has to wait
   // for room (waiting costs a promise per record; this measures the producer, not its queueing).
   const chunksMax = Math.max(1, Math.floor((0.8 * PRODUCER.bufferMemoryBytes) / (chunk * (valueBytes + 21))));
   const started = performance.now();
   const deadline = started + PHASE_S_MAX * 1000;
   let sent = 0;
   while (sent < count && performance.now() < deadline) {
-    let last: Promise<unknown> = Promise.resolve();
-    for (let i = 0; i < chunk && sent < count; i++, sent++) last = producer.send(topic, { value });
-    inFlight.push(last);
-    // A turn of the event loop so requests go out and answers come in; the producer's buffer (send()
-    // waits for room) bounds what is held, and so does keeping at most chunksMax chunks unanswered.
+    const size = Math.min(chunk, count - sent);
+    if (api === "sendMany") {
+      const records = new Array<{ value: Uint8Array }>(size);
+      for (let i = 0; i < size; i++) records[i] = { value };
+      inFlight.push(producer.sendMany(topic, records));
+    } else {
+      let last: Promise<unknown> = Promise.resolve();
+      for (let i = 0; i < size; i++) last = producer.send(topic, { value });
+      inFlight.push(last);
+    }
+    sent += size;
+    // A turn of the event loop so requests go out and answers come in; the producer's buffer (sends
+    // wait for room) bounds what is held, and so does keeping at most chunksMax chunks unanswered.
     if (inFlight.length > chunksMax) await inFlight.shift();
     else await new Promise((resolve) => setImmediate(resolve));
   }
   await producer.flush();
-  const seconds = (performance.now() - started) / 1000;
   await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
   return { records: sent, seconds, recordsPerS: sent / seconds, mbPerS: (sent * valueBytes) / seconds / MB };
 }
 
@@ -239,28 +264,40 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-gateway-"));
   if (!PHASES.has("reference")) return await phasesOnly(dataDir);
   const raw = await startChild(["raw"]);
-  const rawHttpMbS = await rawHttp(raw.url, PRODUCER.maxRequestBytes, PARTITIONS, 3);
+  const rawPost = await withCpu(raw, async () => ({
+    mbPerS: await rawHttp(raw.url, PRODUCER.maxRequestBytes, PARTITIONS, 3),
+  }));
+  const rawHttpMbS = rawPost.mbPerS;
   log(
-    `reference: bare Bun.serve POST of ${PRODUCER.maxRequestBytes} B bodies, ${PARTITIONS} loops: ${round(rawHttpMbS)} MB/s`,
+    `reference: bare Bun.serve POST of ${PRODUCER.maxRequestBytes} B bodies, ${PARTITIONS} loops: ${round(rawHttpMbS)} MB/s; ${rawPost.cpu}`,
   );
-  const rawWsMbS = await rawWebSocket(raw.url, 256 * 1024, 8_000);
-  log(`reference: bare Bun WebSocket, 256 KiB binary frames to this process: ${round(rawWsMbS)} MB/s`);
+  const rawWs = await withCpu(raw, async () => ({ mbPerS: await rawWebSocket(raw.url, 256 * 1024, 8_000) }));
+  const rawWsMbS = rawWs.mbPerS;
+  log(
+    `reference: bare Bun WebSocket, 256 KiB binary frames to this process: ${round(rawWsMbS)} MB/s; ${rawWs.cpu}`,
+  );
   await raw.stop();
 
   const node = await startChild(["sluice", dataDir]);
   try {
     const admin = new SluiceAdmin({ baseUrl: node.url });
-    for (const topic of ["bench-100b", "bench-1k"])
+    for (const topic of ["bench-100b", "bench-1k", "bench-send"])
       await admin.createTopic(topic, { partitions: PARTITIONS });
     await admin.createTopic("bench-e2e");
 
-    const p100 = await withCpu(node, () => producePhase(node.url, "bench-100b", RECORDS_100B, 100));
-    log(
-      `produce 100 B: ${p100.records} records in ${round(p100.seconds)} s: ${round(p100.recordsPerS)} records/s, ${round(p100.mbPerS)} MB/s; ${p100.cpu}`,
+    const p100 = await withCpu(node, () =>
+      producePhase(node.url, "bench-100b", RECORDS_100B, 100, "sendMany"),
     );
-    const p1k = await withCpu(node, () => producePhase(node.url, "bench-1k", RECORDS_1K, 1024));
     log(
-      `produce 1 KiB: ${p1k.records} records in ${round(p1k.seconds)} s: ${round(p1k.recordsPerS)} records/s, ${round(p1k.mbPerS)} MB/s; ${p1k.cpu}`,
+      `produce 100 B, sendMany(): ${p100.records} records in ${round(p100.seconds)} s: ${round(p100.recordsPerS)} records/s, ${round(p100.mbPerS)} MB/s; ${p100.cpu}`,
+    );
+    const p1k = await withCpu(node, () => producePhase(node.url, "bench-1k", RECORDS_1K, 1024, "sendMany"));
+    log(
+      `produce 1 KiB, sendMany(): ${p1k.records} records in ${round(p1k.seconds)} s: ${round(p1k.recordsPerS)} records/s, ${round(p1k.mbPerS)} MB/s; ${p1k.cpu}`,
+    );
+    const s100 = await withCpu(node, () => producePhase(node.url, "bench-send", RECORDS_100B, 100, "send"));
+    log(
+      `produce 100 B, send() per record (not in RESULT): ${round(s100.recordsPerS)} records/s; ${s100.cpu}`,
     );
     const c100 = await withCpu(node, () => consumePhase(node.url, "bench-100b", p100.records));
     log(
@@ -293,7 +330,7 @@ async function phasesOnly(dataDir: string): Promise<void> {
   const node = await startChild(["sluice", dataDir]);
   try {
     const admin = new SluiceAdmin({ baseUrl: node.url });
-    for (const topic of ["bench-100b", "bench-1k"])
+    for (const topic of ["bench-100b", "bench-1k", "bench-send"])
       await admin.createTopic(topic, { partitions: PARTITIONS });
     await admin.createTopic("bench-e2e");
     if (PHASES.has("produce")) {
@@ -301,7 +338,7 @@ async function phasesOnly(dataDir: string): Promise<void> {
         ["bench-100b", RECORDS_100B, 100],
         ["bench-1k", RECORDS_1K, 1024],
       ] as const) {
-        const p = await withCpu(node, () => producePhase(node.url, topic, count, size));
+        const p = await withCpu(node, () => producePhase(node.url, topic, count, size, "sendMany"));
         log(
           `produce ${size} B: ${round(p.recordsPerS)} records/s, ${round(p.mbPerS)} MB/s in ${round(p.seconds)} s; ${p.cpu}`,
         );
