@@ -1,20 +1,26 @@
 // Benchmark of the gateway end to end on loopback, in one run:
-//   produce   SluiceProducer (lib/client/) over HTTP: RecordBatch v2 built in this process, raw produce
-//             requests of many batches to a Sluice child process; 100 B records (records/s) and
-//             1 KiB records (MB/s of record values)
-//   consume   SluiceConsumer over the WebSocket, binary frames, batches CRC-checked and decoded here;
-//             the same topics read from the start
+//   produce   SluiceProducer (lib/client/) over HTTP: records handed over 5,000 at a time with
+//             sendMany(), RecordBatch v2 built in this process, raw produce requests of many batches
+//             to a Sluice child process, timed until every record is acknowledged (acks 1); 100 B
+//             records (records/s) and 1 KiB records (MB/s of record values). send() per record is
+//             measured too and printed beside it.
+//   consume   SluiceConsumer over the WebSocket, binary frames, the same topics read from the start.
+//             "Consumed" = handed to the application by consumer.batches(): every batch's CRC-32C
+//             checked, every record decoded to {offset, timestamp, key, value, headers} (key and
+//             value are views of the frame), and the bench reads each record's value
 //   e2e       records sent at 10,000/s with linger.ms 0, read by a consumer from the latest offset;
 //             latency is send() call to the record handed to the application (one clock: same process)
 //   reference the same box without Sluice: bare Bun.serve taking the same POST bodies, and a bare Bun
 //             WebSocket sending 256 KiB binary frames (scripts/bench/gateway-server.ts raw)
-// The node runs as a child process (its own core), the clients here. Data goes to a temp dir.
+// The node runs as a child process (its own core), the clients here. Data goes to a temp dir. Each
+// phase prints the CPU seconds this process and the node used (cost per record, whatever the load),
+// and the run prints the load average before and after: on a shared box the rates follow it.
 //
 // Usage: bun scripts/bench/gateway.ts     (env: RECORDS_100B=2000000 RECORDS_1K=400000 PARTITIONS=4 E2E_S=5)
 // Profiling: CHILD_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" passes bun flags to the server child;
 // bun --cpu-prof-md … scripts/bench/gateway.ts profiles this (client) process.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SluiceAdmin } from "../../lib/client/admin.ts";
 import { SluiceConsumer } from "../../lib/client/consumer.ts";
@@ -260,7 +266,14 @@ async function rawWebSocket(url: string, size: number, count: number) {
   return (count * size) / seconds / MB;
 }
 
+function loadAverage(): string {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(" ");
+}
+
 async function main(): Promise<void> {
+  log(`load average (1, 5, 15 min) at the start: ${loadAverage()} on ${availableParallelism()} CPUs`);
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-gateway-"));
   if (!PHASES.has("reference")) return await phasesOnly(dataDir);
   const raw = await startChild(["raw"]);
@@ -314,6 +327,7 @@ async function main(): Promise<void> {
     log(
       `ratios: produce 1 KiB ${round(p1k.mbPerS / rawHttpMbS)} of bare HTTP POST; consume 1 KiB ${round(c1k.mbPerS / rawWsMbS)} of bare WebSocket`,
     );
+    log(`load average at the end: ${loadAverage()}`);
     log(
       `RESULT produce_records_s=${Math.round(p100.recordsPerS)} produce_mb_s=${round(p1k.mbPerS)} ` +
         `consume_records_s=${Math.round(c100.recordsPerS)} consume_mb_s=${round(c1k.mbPerS)} ` +
