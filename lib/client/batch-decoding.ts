@@ -1,30 +1,21 @@
 // Records from a binary frame of a WebSocket subscription (or a binary fetch): the 24-byte header,
 // then RecordBatch v2 batches as stored. Each batch's CRC-32C is checked before it is decoded (the
 // native CRC in Bun, the portable table one in browsers); gzip inflates with Bun's zlib or fflate.
-import { ERRORS, isSluiceError } from "../errors.ts";
+import { ERRORS, isSluiceError, SluiceError } from "../errors.ts";
 import { splitBatches } from "../gateway/batch-frames.ts";
 import { readBinaryFrame } from "../gateway/ws-binary-frame.ts";
 import { UNCOMPRESSED_BATCH_BYTES_MAX } from "../limits.ts";
 import {
+  CURRENT_MAGIC,
   computeBatchCrc,
-  decodeRecords,
-  type RecordHeader,
   readBatchHeader,
-  type TimestampType,
+  recordsPayload,
   timestampTypeOf,
 } from "../log/record-batch.ts";
 import { SluiceClientError } from "./http.ts";
+import { type ConsumedRecord, pushRecords } from "./record-decoding.ts";
 
-export interface ConsumedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  timestampType: TimestampType;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: RecordHeader[];
-}
+export type { ConsumedRecord };
 
 /**
  * The records of `batches` (RecordBatch v2 bytes back to back) at or after `fromOffset`: the first
@@ -50,11 +41,14 @@ export function decodeBatches(
         });
       }
       if (header.baseOffset + header.lastOffsetDelta < fromOffset) continue;
-      const timestampType = timestampTypeOf(header);
-      for (const record of decodeRecords(batch, UNCOMPRESSED_BATCH_BYTES_MAX)) {
-        if (record.offset < fromOffset) continue;
-        records.push({ topic, partition, timestampType, ...record });
+      if (header.magic !== CURRENT_MAGIC) {
+        throw new SluiceError(
+          "UNSUPPORTED_MAGIC",
+          `batch magic is ${header.magic}; only RecordBatch v2 can be decoded`,
+        );
       }
+      const payload = recordsPayload(batch, header, UNCOMPRESSED_BATCH_BYTES_MAX);
+      pushRecords(records, payload, header, timestampTypeOf(header), topic, partition, fromOffset);
     }
   } catch (error) {
     throw asClientError(error);

@@ -1,6 +1,6 @@
-// What an application hands the producer for one record, and its conversion to the log's RecordInput:
+// What an application hands the producer for one record, and its conversion to bytes for the batch:
 // text becomes UTF-8 (as Kafka's StringSerializer does), bytes go as they are, null stays Kafka's null.
-import type { RecordHeader, RecordInput } from "../log/record-batch.ts";
+import type { EncodedHeader } from "./producer-batch.ts";
 
 export type Payload = Uint8Array | string | null;
 
@@ -35,23 +35,23 @@ export function payloadBytes(payload: Payload | undefined): Uint8Array | null {
   return typeof payload === "string" ? encoder.encode(payload) : payload;
 }
 
-export function toRecordInput(record: ProducerRecord, key: Uint8Array | null): RecordInput {
-  const input: RecordInput = { key, value: payloadBytes(record.value) };
-  if (record.timestamp !== undefined) input.timestamp = record.timestamp;
-  if (record.headers !== undefined) input.headers = headersOf(record.headers);
-  return input;
-}
-
-function headersOf(headers: ProducerHeaders): RecordHeader[] {
+/** Headers as a batch stores them: keys as UTF-8, values as bytes or null. */
+export function headersOf(headers: ProducerHeaders): EncodedHeader[] {
   const entries = Array.isArray(headers)
     ? headers
     : Object.entries(headers).map(([key, value]) => ({ key, value }));
-  return entries.map(({ key, value }) => ({ key, value: payloadBytes(value) }));
+  return entries.map(({ key, value }) => ({ key: encoder.encode(key), value: payloadBytes(value) }));
 }
 
-/** An upper bound of the record's bytes in an uncompressed batch, for batch.size. */
-export function recordSizeBound(input: RecordInput): number {
-  let size = RECORD_OVERHEAD_BYTES_MAX + (input.key?.length ?? 0) + (input.value?.length ?? 0);
-  for (const header of input.headers ?? []) size += 10 + header.key.length * 3 + (header.value?.length ?? 0);
+/** An upper bound of the record's bytes in an uncompressed batch, for batch.size and buffer.memory. */
+export function recordSizeBound(
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: EncodedHeader[] | undefined,
+): number {
+  let size = RECORD_OVERHEAD_BYTES_MAX + (key?.length ?? 0) + (value?.length ?? 0);
+  if (headers !== undefined) {
+    for (const header of headers) size += 10 + header.key.length + (header.value?.length ?? 0);
+  }
   return size;
 }

@@ -9,16 +9,17 @@ import type { Acks } from "../gateway/append-batches.ts";
 import { partitionForKey, StickyPartitioner } from "../gateway/partitioner.ts";
 import type { CodecName } from "../log/compression.ts";
 import { incrementSequence } from "../log/producer-state.ts";
-import { encodeBatch, type RecordInput } from "../log/record-batch.ts";
+import { RECORDS_OFFSET } from "../log/record-batch.ts";
 import { SluiceAdmin } from "./admin.ts";
 import { HttpClient, type HttpClientOptions, SluiceClientError } from "./http.ts";
-import { ProducerBatch } from "./producer-batch.ts";
+import { type Arena, ArenaPool } from "./producer-arena.ts";
+import { type EncodedHeader, ProducerBatch } from "./producer-batch.ts";
 import {
+  headersOf,
   type ProducerRecord,
   payloadBytes,
   type RecordMetadata,
   recordSizeBound,
-  toRecordInput,
 } from "./producer-record.ts";
 
 export interface ProducerOptions extends HttpClientOptions {
@@ -72,6 +73,25 @@ interface PartitionQueue {
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** Idempotence: the sequence of the next batch's first record. */
   nextSequence: number;
+  /** Bytes of the last batch sealed: what the next one is expected to need. */
+  lastBatchBytes: number;
+  /** Where the partition's batches are written, back to back. */
+  arena: Arena | undefined;
+  /** Size of the next arena: small for a quiet partition, doubling up to a full request. */
+  nextArenaBytes: number;
+}
+
+/** A partition's first arena: a quiet partition holds little memory. */
+const FIRST_ARENA_BYTES = 64 * 1024;
+
+/** A record turned into bytes, before it has a partition. */
+interface PreparedRecord {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: EncodedHeader[] | undefined;
+  timestamp: number;
+  partition: number | undefined;
+  sizeBytes: number;
 }
 
 export class SluiceProducer {
@@ -80,7 +100,8 @@ export class SluiceProducer {
   readonly #sticky = new StickyPartitioner();
   readonly #partitionCounts = new Map<string, number>();
   readonly #loadingCounts = new Map<string, Promise<number>>();
-  readonly #queues = new Map<string, PartitionQueue>();
+  /** Per topic, its partitions' queues by partition number. */
+  readonly #queues = new Map<string, PartitionQueue[]>();
   readonly #requests = new Set<Promise<void>>();
   /** send() calls waiting for a partition count or for buffer room, in order; settled once appended. */
   readonly #admitting = new Set<Promise<unknown>>();
@@ -91,12 +112,19 @@ export class SluiceProducer {
   #producerId: Promise<{ producerId: number; producerEpoch: number }> | undefined;
   #bumpEpoch = false;
   #closed = false;
+  readonly #arenas: ArenaPool;
 
   constructor(options: ProducerOptions = {}) {
     const http = new HttpClient(options);
     this.admin = new SluiceAdmin(http);
     const defined = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
     this.options = { ...PRODUCER_DEFAULTS, ...defined } as SluiceProducer["options"];
+    // Full arenas hold one request; as Kafka's BufferPool, up to buffer.memory of them are kept.
+    const arenaBytes = Math.max(this.options.maxRequestBytes, RECORDS_OFFSET + this.options.batchSizeBytes);
+    this.#arenas = new ArenaPool(
+      arenaBytes,
+      Math.max(1, Math.floor(this.options.bufferMemoryBytes / arenaBytes)),
+    );
     if (this.options.idempotent && this.options.acks !== "all" && this.options.acks !== 1) {
       throw new TypeError("an idempotent producer needs acks 1 or all: acks 0 cannot tell a retry succeeded");
     }
@@ -113,30 +141,77 @@ export class SluiceProducer {
    */
   send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
     if (this.#closed) return Promise.reject(closedError());
-    const key = payloadBytes(record.key);
-    const input = toRecordInput(record, key);
-    input.timestamp ??= Date.now();
-    const sizeBytes = recordSizeBound(input);
-    const count = this.#partitionCounts.get(topic);
-    if (count !== undefined && this.#admitting.size === 0 && !this.#mustWaitForRoom(sizeBytes)) {
-      this.#bufferedBytes += sizeBytes;
-      return this.#append(topic, count, record.partition, input, sizeBytes);
+    let prepared: PreparedRecord;
+    try {
+      prepared = prepare(record);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    // Waits for the topic's partition count or for buffer room; later sends queue behind it, in order.
-    const admission = this.#admit(topic, sizeBytes).then((partitionCount) => ({
-      delivery: this.#append(topic, partitionCount, record.partition, input, sizeBytes),
-    }));
-    this.#admitting.add(admission);
-    const forget = () => this.#admitting.delete(admission);
-    admission.then(forget, forget);
-    return admission.then(({ delivery }) => delivery);
+    const count = this.#partitionCounts.get(topic);
+    if (count !== undefined && this.#admitting.size === 0 && !this.#mustWaitForRoom(prepared.sizeBytes)) {
+      this.#bufferedBytes += prepared.sizeBytes;
+      try {
+        return metadataOf(topic, this.#append(topic, count, prepared));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#admitThen(topic, prepared, (batch) => metadataOf(topic, batch));
+  }
+
+  /**
+   * Queues many records at once, as if by send() one after the other, and resolves once all are
+   * answered with their partitions and offsets in the same order; rejects with the first failure
+   * (records before a refused one are still sent). Cheaper than send() per record: one promise
+   * for the call instead of one per record.
+   */
+  async sendMany(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (this.#closed) throw closedError();
+    const batches = new Array<ProducerBatch>(records.length);
+    const indexes = new Array<number>(records.length);
+    const admissions: Array<Promise<unknown>> = [];
+    const count = this.#partitionCounts.get(topic);
+    try {
+      for (let i = 0; i < records.length; i++) {
+        const prepared = prepare(records[i]!);
+        if (count !== undefined && this.#admitting.size === 0 && !this.#mustWaitForRoom(prepared.sizeBytes)) {
+          this.#bufferedBytes += prepared.sizeBytes;
+          const batch = this.#append(topic, count, prepared);
+          batches[i] = batch;
+          indexes[i] = batch.count - 1;
+          continue;
+        }
+        // No room (or the partition count is unknown yet): this record and the rest wait their turn.
+        admissions.push(
+          this.#admitThen(topic, prepared, (batch) => {
+            batches[i] = batch;
+            indexes[i] = batch.count - 1;
+          }),
+        );
+      }
+    } catch (error) {
+      // The records before the refused one go on; their admissions' own failures are not this one's.
+      for (const admission of admissions) admission.catch(() => {});
+      throw error;
+    }
+    await Promise.all(admissions);
+    const outcomes = new Map<ProducerBatch, number>();
+    for (const batch of batches) {
+      if (!outcomes.has(batch)) outcomes.set(batch, (await batch.done).baseOffset);
+    }
+    return batches.map((batch, i) => {
+      const baseOffset = outcomes.get(batch)!;
+      return { topic, partition: batch.partition, offset: baseOffset < 0 ? -1 : baseOffset + indexes[i]! };
+    });
   }
 
   /** Sends every batch now, without waiting for linger.ms, and resolves when all are answered. */
   async flush(): Promise<void> {
     for (;;) {
       await Promise.allSettled([...this.#admitting]);
-      for (const queue of this.#queues.values()) if (queue.open !== undefined) this.#seal(queue);
+      for (const queues of this.#queues.values()) {
+        for (const queue of queues) if (queue?.open !== undefined) this.#seal(queue);
+      }
       if (this.#requests.size === 0 && this.#admitting.size === 0) return;
       await Promise.allSettled([...this.#requests]);
     }
@@ -146,6 +221,24 @@ export class SluiceProducer {
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+  }
+
+  /**
+   * The slow path of a send: waits for the topic's partition count or for buffer room, then appends
+   * and hands the batch to `then`; later sends queue behind it, in order.
+   */
+  #admitThen<T>(
+    topic: string,
+    prepared: PreparedRecord,
+    then: (batch: ProducerBatch) => T,
+  ): Promise<Awaited<T>> {
+    const admission = this.#admit(topic, prepared.sizeBytes).then((partitionCount) => ({
+      value: then(this.#append(topic, partitionCount, prepared)),
+    }));
+    this.#admitting.add(admission);
+    const forget = () => this.#admitting.delete(admission);
+    admission.then(forget, forget);
+    return admission.then(({ value }) => value) as Promise<Awaited<T>>;
   }
 
   /** The partition count of `topic`, and room in the buffer, before a record may be appended. */
@@ -190,41 +283,32 @@ export class SluiceProducer {
     return loading;
   }
 
-  #append(
-    topic: string,
-    partitionCount: number,
-    explicitPartition: number | undefined,
-    input: RecordInput,
-    sizeBytes: number,
-  ): Promise<RecordMetadata> {
-    const partition = this.#partitionFor(topic, partitionCount, explicitPartition, input.key ?? null);
+  /** Encodes the record into its partition's open batch; returns that batch (the record is its last). */
+  #append(topic: string, partitionCount: number, record: PreparedRecord): ProducerBatch {
+    const explicitPartition = record.partition;
+    const partition = this.#partitionFor(topic, partitionCount, explicitPartition, record.key);
     if (partition === undefined) {
-      this.#bufferedBytes -= sizeBytes;
+      this.#bufferedBytes -= record.sizeBytes;
       this.#wakeRoomWaiters();
-      return Promise.reject(
-        new SluiceClientError({
-          status: 0,
-          code: ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
-          name: "UNKNOWN_TOPIC_OR_PARTITION",
-          message: `topic ${topic} has partitions 0 to ${partitionCount - 1}, not ${explicitPartition}`,
-          field: "partition",
-        }),
-      );
+      throw new SluiceClientError({
+        status: 0,
+        code: ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
+        name: "UNKNOWN_TOPIC_OR_PARTITION",
+        message: `topic ${topic} has partitions 0 to ${partitionCount - 1}, not ${explicitPartition}`,
+        field: "partition",
+      });
     }
     const queue = this.#queueFor(topic, partition);
+    const { sizeBytes } = record;
     if (queue.open !== undefined && queue.open.sizeBytes + sizeBytes > this.options.batchSizeBytes) {
       this.#seal(queue);
     }
-    if (queue.open === undefined) this.#openBatch(queue);
+    if (queue.open === undefined) this.#openBatch(queue, sizeBytes);
     const batch = queue.open!;
-    const index = batch.add(input, sizeBytes);
-    if (input.key === null && explicitPartition === undefined) queue.openKeyless++;
+    batch.add(record.key, record.value, record.headers, record.timestamp, sizeBytes);
+    if (record.key === null && explicitPartition === undefined) queue.openKeyless++;
     if (batch.sizeBytes >= this.options.batchSizeBytes) this.#seal(queue);
-    return batch.done.then(({ baseOffset }) => ({
-      topic,
-      partition,
-      offset: baseOffset < 0 ? -1 : baseOffset + index,
-    }));
+    return batch;
   }
 
   #partitionFor(
@@ -241,8 +325,12 @@ export class SluiceProducer {
   }
 
   #queueFor(topic: string, partition: number): PartitionQueue {
-    const id = `${partition}:${topic}`;
-    let queue = this.#queues.get(id);
+    let queues = this.#queues.get(topic);
+    if (queues === undefined) {
+      queues = [];
+      this.#queues.set(topic, queues);
+    }
+    let queue = queues[partition];
     if (queue === undefined) {
       queue = {
         topic,
@@ -253,14 +341,24 @@ export class SluiceProducer {
         inFlight: false,
         lingerTimer: undefined,
         nextSequence: 0,
+        lastBatchBytes: 0,
+        arena: undefined,
+        nextArenaBytes: FIRST_ARENA_BYTES,
       };
-      this.#queues.set(id, queue);
+      queues[partition] = queue;
     }
     return queue;
   }
 
-  #openBatch(queue: PartitionQueue): void {
-    queue.open = new ProducerBatch(Date.now());
+  #openBatch(queue: PartitionQueue, firstRecordBytes: number): void {
+    // Room for what the partition's batches have held lately, so the batch seldom has to move.
+    const expectedBytes =
+      RECORDS_OFFSET +
+      Math.max(firstRecordBytes, Math.min(this.options.batchSizeBytes, queue.lastBatchBytes));
+    if (queue.arena === undefined || queue.arena.free < expectedBytes) this.#newArena(queue, expectedBytes);
+    queue.open = new ProducerBatch(queue.partition, queue.arena!, (minBytes) =>
+      this.#newArena(queue, minBytes),
+    );
     queue.openKeyless = 0;
     const seal = () => {
       queue.lingerTimer = undefined;
@@ -275,6 +373,8 @@ export class SluiceProducer {
     const batch = queue.open;
     if (batch === undefined) return;
     queue.open = undefined;
+    batch.seal();
+    queue.lastBatchBytes = batch.encodedBytes;
     if (queue.lingerTimer !== undefined) clearTimeout(queue.lingerTimer);
     queue.lingerTimer = undefined;
     if (queue.openKeyless > 0) {
@@ -287,48 +387,64 @@ export class SluiceProducer {
     this.#dispatch(queue);
   }
 
-  /** Starts the partition's next request unless one is out (one at a time keeps the order). */
+  /** The partition's next arena, with at least `minBytes`; the one before takes no more batches. */
+  #newArena(queue: PartitionQueue, minBytes: number): Arena {
+    queue.arena?.retire();
+    queue.arena = this.#arenas.take(minBytes, queue.nextArenaBytes);
+    queue.nextArenaBytes = Math.min(this.#arenas.arenaBytes, queue.nextArenaBytes * 2);
+    return queue.arena;
+  }
+
+  /**
+   * Starts the partition's next request unless one is out (one at a time keeps the order): the
+   * ready batches up to maxRequestBytes that lie side by side (uncompressed), so the body is one view.
+   */
   #dispatch(queue: PartitionQueue): void {
     if (queue.inFlight || queue.ready.length === 0) return;
+    const { ready } = queue;
+    const compressed = this.options.compression !== "none";
     let take = 1;
-    let bytes = queue.ready[0]!.sizeBytes;
+    let bytes = ready[0]!.encodedBytes;
     while (
-      take < queue.ready.length &&
-      bytes + queue.ready[take]!.sizeBytes <= this.options.maxRequestBytes
+      take < ready.length &&
+      bytes + ready[take]!.encodedBytes <= this.options.maxRequestBytes &&
+      (compressed || ready[take]!.follows(ready[take - 1]!))
     ) {
-      bytes += queue.ready[take]!.sizeBytes;
+      bytes += ready[take]!.encodedBytes;
       take++;
     }
-    const batches = queue.ready.splice(0, take);
+    const batches = ready.splice(0, take);
     queue.inFlight = true;
-    const request = this.#sendRequest(queue, batches).finally(() => {
+    const request = this.#sendRequest(queue, batches).then((succeeded) => {
       this.#requests.delete(request);
       queue.inFlight = false;
-      for (const batch of batches) this.#bufferedBytes -= batch.sizeBytes;
+      for (const batch of batches) {
+        this.#bufferedBytes -= batch.sizeBytes;
+        batch.release(succeeded);
+      }
       this.#wakeRoomWaiters();
       this.#dispatch(queue);
     });
     this.#requests.add(request);
   }
 
-  async #sendRequest(queue: PartitionQueue, batches: ProducerBatch[]): Promise<void> {
+  /** Sends the batches and settles them; true when the request succeeded (nothing holds the body). */
+  async #sendRequest(queue: PartitionQueue, batches: ProducerBatch[]): Promise<boolean> {
     let sequenceAfter = queue.nextSequence;
     try {
       const idempotence = this.options.idempotent ? await this.#producerIdentity() : undefined;
-      if (idempotence?.fresh) for (const q of this.#queues.values()) q.nextSequence = 0;
+      if (idempotence?.fresh) {
+        for (const queues of this.#queues.values())
+          for (const q of queues) if (q !== undefined) q.nextSequence = 0;
+      }
       sequenceAfter = queue.nextSequence;
       const encoded = batches.map((batch) => {
-        const options =
-          idempotence === undefined
-            ? { compression: this.options.compression }
-            : {
-                compression: this.options.compression,
-                producerId: idempotence.producerId,
-                producerEpoch: idempotence.producerEpoch,
-                baseSequence: sequenceAfter,
-              };
-        if (idempotence !== undefined) sequenceAfter = incrementSequence(sequenceAfter, batch.records.length);
-        return encodeBatch(batch.records, options);
+        const { compression } = this.options;
+        if (idempotence === undefined) return batch.finish({ compression });
+        const { producerId, producerEpoch } = idempotence;
+        const bytes = batch.finish({ compression, producerId, producerEpoch, baseSequence: sequenceAfter });
+        sequenceAfter = incrementSequence(sequenceAfter, batch.count);
+        return bytes;
       });
       const body = concat(encoded);
       const result = await this.#produceWithRetries(queue, body);
@@ -336,11 +452,13 @@ export class SluiceProducer {
       batches.forEach((batch, i) => {
         batch.resolve({ baseOffset: result?.batches[i]?.baseOffset ?? -1 });
       });
+      return true;
     } catch (error) {
       // Retries ran out on an error after which the append may or may not have happened: the next
       // request cannot know its sequence, so the producer takes a new epoch (Kafka, KIP-360).
       if (this.options.idempotent && isRetriable(error)) this.#bumpEpoch = true;
       for (const batch of batches) batch.reject(error);
+      return false;
     }
   }
 
@@ -393,12 +511,49 @@ function isRetriable(error: unknown): boolean {
   return ERRORS[error.name as ErrorName]?.retriable === true;
 }
 
+/** The record as bytes, its timestamp fixed now (as Kafka's producer stamps it at send()). */
+function prepare(record: ProducerRecord): PreparedRecord {
+  const key = payloadBytes(record.key);
+  const value = payloadBytes(record.value);
+  const headers = record.headers === undefined ? undefined : headersOf(record.headers);
+  return {
+    key,
+    value,
+    headers,
+    timestamp: record.timestamp ?? Date.now(),
+    partition: record.partition,
+    sizeBytes: recordSizeBound(key, value, headers),
+  };
+}
+
+/** The record's place once its batch is answered: the batch's base offset plus its index. */
+function metadataOf(topic: string, batch: ProducerBatch): Promise<RecordMetadata> {
+  const index = batch.count - 1;
+  const { partition } = batch;
+  return batch.done.then(({ baseOffset }) => ({
+    topic,
+    partition,
+    offset: baseOffset < 0 ? -1 : baseOffset + index,
+  }));
+}
+
 function closedError(): SluiceClientError {
   return new SluiceClientError({ status: 0, code: 0, name: "CLOSED", message: "the producer is closed" });
 }
 
+/** The request body: one view when the batches lie side by side (as #dispatch picks them), else a copy. */
 function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  const span = last.byteOffset + last.length - first.byteOffset;
+  let adjacent = true;
+  for (let i = 1; i < parts.length && adjacent; i++) {
+    const before = parts[i - 1]!;
+    adjacent =
+      parts[i]!.buffer === first.buffer && parts[i]!.byteOffset === before.byteOffset + before.length;
+  }
+  if (adjacent) return new Uint8Array(first.buffer, first.byteOffset, span);
   let total = 0;
   for (const part of parts) total += part.length;
   const out = new Uint8Array(total);

@@ -1,18 +1,26 @@
 // Benchmark of the gateway end to end on loopback, in one run:
-//   produce   SluiceProducer (lib/client/) over HTTP: RecordBatch v2 built in this process, raw produce
-//             requests of many batches to a Sluice child process; 100 B records (records/s) and
-//             1 KiB records (MB/s of record values)
-//   consume   SluiceConsumer over the WebSocket, binary frames, batches CRC-checked and decoded here;
-//             the same topics read from the start
+//   produce   SluiceProducer (lib/client/) over HTTP: records handed over 5,000 at a time with
+//             sendMany(), RecordBatch v2 built in this process, raw produce requests of many batches
+//             to a Sluice child process, timed until every record is acknowledged (acks 1); 100 B
+//             records (records/s) and 1 KiB records (MB/s of record values). send() per record is
+//             measured too and printed beside it.
+//   consume   SluiceConsumer over the WebSocket, binary frames, the same topics read from the start.
+//             "Consumed" = handed to the application by consumer.batches(): every batch's CRC-32C
+//             checked, every record decoded to {offset, timestamp, key, value, headers} (key and
+//             value are views of the frame), and the bench reads each record's value
 //   e2e       records sent at 10,000/s with linger.ms 0, read by a consumer from the latest offset;
 //             latency is send() call to the record handed to the application (one clock: same process)
 //   reference the same box without Sluice: bare Bun.serve taking the same POST bodies, and a bare Bun
 //             WebSocket sending 256 KiB binary frames (scripts/bench/gateway-server.ts raw)
-// The node runs as a child process (its own core), the clients here. Data goes to a temp dir.
+// The node runs as a child process (its own core), the clients here. Data goes to a temp dir. Each
+// phase prints the CPU seconds this process and the node used (cost per record, whatever the load),
+// and the run prints the load average before and after: on a shared box the rates follow it.
 //
 // Usage: bun scripts/bench/gateway.ts     (env: RECORDS_100B=2000000 RECORDS_1K=400000 PARTITIONS=4 E2E_S=5)
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Profiling: CHILD_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" passes bun flags to the server child;
+// bun --cpu-prof-md … scripts/bench/gateway.ts profiles this (client) process.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SluiceAdmin } from "../../lib/client/admin.ts";
 import { SluiceConsumer } from "../../lib/client/consumer.ts";
@@ -23,6 +31,9 @@ const RECORDS_1K = Number(process.env.RECORDS_1K ?? 400_000);
 const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
 const E2E_S = Number(process.env.E2E_S ?? 5);
 const E2E_RATE = 10_000;
+/** For profiling one part: "produce", "produce,consume"…; the RESULT line needs them all. */
+const PHASES = new Set((process.env.PHASES ?? "reference,produce,consume,e2e").split(","));
+const CHILD_FLAGS = (process.env.CHILD_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
 /** Each phase stops after this long even if its count is not reached. */
 const PHASE_S_MAX = 30;
 const PRODUCER = {
@@ -34,17 +45,60 @@ const PRODUCER = {
 } as const;
 const MB = 1e6;
 
+type ProduceApi = "send" | "sendMany";
+
 interface Child {
   url: string;
+  /** CPU seconds the child has used so far (user, system), from /proc (0 where there is none). */
+  cpuSeconds(): CpuSeconds;
   stop(): Promise<void>;
 }
 
+interface CpuSeconds {
+  user: number;
+  system: number;
+}
+
+/** User and system CPU seconds of a process from /proc/<pid>/stat (clock ticks of 10 ms). */
+function procCpuSeconds(pid: number): CpuSeconds {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+  } catch {
+    return { user: 0, system: 0 };
+  }
+}
+
+function ownCpuSeconds(): CpuSeconds {
+  const { user, system } = process.cpuUsage();
+  return { user: user / 1e6, system: system / 1e6 };
+}
+
+/** "1.2 s (system 0.4)": CPU used between two readings. */
+function cpuSpent(before: CpuSeconds, after: CpuSeconds): string {
+  const system = after.system - before.system;
+  return `${round(after.user - before.user + system)} s (system ${round(system)})`;
+}
+
+/** Runs a phase and says how much CPU this process and the node used for it: cost, not just speed. */
+async function withCpu<T>(node: Child, phase: () => Promise<T>): Promise<T & { cpu: string }> {
+  const client = ownCpuSeconds();
+  const server = node.cpuSeconds();
+  const result = await phase();
+  const cpu = `cpu: client ${cpuSpent(client, ownCpuSeconds())}, node ${cpuSpent(server, node.cpuSeconds())}`;
+  return { ...result, cpu };
+}
+
 async function startChild(args: string[]): Promise<Child> {
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, "gateway-server.ts"), ...args], {
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
+  const child = Bun.spawn(
+    [process.execPath, ...CHILD_FLAGS, join(import.meta.dir, "gateway-server.ts"), ...args],
+    {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    },
+  );
   const reader = child.stdout.getReader();
   let text = "";
   while (!text.includes("\n")) {
@@ -55,6 +109,7 @@ async function startChild(args: string[]): Promise<Child> {
   const port = Number(/PORT (\d+)/.exec(text)?.[1]);
   return {
     url: `http://127.0.0.1:${port}`,
+    cpuSeconds: () => procCpuSeconds(child.pid),
     stop: async () => {
       child.stdin.end();
       await Promise.race([child.exited, Bun.sleep(5000)]);
@@ -75,30 +130,42 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Sends `count` records of `valueBytes` as fast as the producer takes them; records/s and value MB/s. */
-async function producePhase(url: string, topic: string, count: number, valueBytes: number) {
+/**
+ * Sends `count` records of `valueBytes` as fast as the producer takes them, in chunks of 5,000 given to
+ * sendMany() (one promise per chunk), or to send() one by one (one promise per record); records/s and
+ * value MB/s, timed until every record is acknowledged (acks 1).
+ */
+async function producePhase(url: string, topic: string, count: number, valueBytes: number, api: ProduceApi) {
   const producer = new SluiceProducer({ baseUrl: url, ...PRODUCER });
   const value = new Uint8Array(valueBytes).map((_, i) => (i * 31) & 0xff);
   const inFlight: Array<Promise<unknown>> = [];
   const chunk = 5_000;
-  // Chunks unanswered at most: fewer than fill the producer's buffer, so send() never has to wait
+  // Chunks unanswered at most: fewer than fill the producer's buffer, so a send never has to wait
   // for room (waiting costs a promise per record; this measures the producer, not its queueing).
   const chunksMax = Math.max(1, Math.floor((0.8 * PRODUCER.bufferMemoryBytes) / (chunk * (valueBytes + 21))));
   const started = performance.now();
   const deadline = started + PHASE_S_MAX * 1000;
   let sent = 0;
   while (sent < count && performance.now() < deadline) {
-    let last: Promise<unknown> = Promise.resolve();
-    for (let i = 0; i < chunk && sent < count; i++, sent++) last = producer.send(topic, { value });
-    inFlight.push(last);
-    // A turn of the event loop so requests go out and answers come in; the producer's buffer (send()
-    // waits for room) bounds what is held, and so does keeping at most chunksMax chunks unanswered.
+    const size = Math.min(chunk, count - sent);
+    if (api === "sendMany") {
+      const records = new Array<{ value: Uint8Array }>(size);
+      for (let i = 0; i < size; i++) records[i] = { value };
+      inFlight.push(producer.sendMany(topic, records));
+    } else {
+      let last: Promise<unknown> = Promise.resolve();
+      for (let i = 0; i < size; i++) last = producer.send(topic, { value });
+      inFlight.push(last);
+    }
+    sent += size;
+    // A turn of the event loop so requests go out and answers come in; the producer's buffer (sends
+    // wait for room) bounds what is held, and so does keeping at most chunksMax chunks unanswered.
     if (inFlight.length > chunksMax) await inFlight.shift();
     else await new Promise((resolve) => setImmediate(resolve));
   }
   await producer.flush();
-  const seconds = (performance.now() - started) / 1000;
   await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
   return { records: sent, seconds, recordsPerS: sent / seconds, mbPerS: (sent * valueBytes) / seconds / MB };
 }
 
@@ -199,52 +266,110 @@ async function rawWebSocket(url: string, size: number, count: number) {
   return (count * size) / seconds / MB;
 }
 
+function loadAverage(): string {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(" ");
+}
+
 async function main(): Promise<void> {
+  log(`load average (1, 5, 15 min) at the start: ${loadAverage()} on ${availableParallelism()} CPUs`);
   const dataDir = mkdtempSync(join(tmpdir(), "sluice-bench-gateway-"));
+  if (!PHASES.has("reference")) return await phasesOnly(dataDir);
   const raw = await startChild(["raw"]);
-  const rawHttpMbS = await rawHttp(raw.url, PRODUCER.maxRequestBytes, PARTITIONS, 3);
+  const rawPost = await withCpu(raw, async () => ({
+    mbPerS: await rawHttp(raw.url, PRODUCER.maxRequestBytes, PARTITIONS, 3),
+  }));
+  const rawHttpMbS = rawPost.mbPerS;
   log(
-    `reference: bare Bun.serve POST of ${PRODUCER.maxRequestBytes} B bodies, ${PARTITIONS} loops: ${round(rawHttpMbS)} MB/s`,
+    `reference: bare Bun.serve POST of ${PRODUCER.maxRequestBytes} B bodies, ${PARTITIONS} loops: ${round(rawHttpMbS)} MB/s; ${rawPost.cpu}`,
   );
-  const rawWsMbS = await rawWebSocket(raw.url, 256 * 1024, 8_000);
-  log(`reference: bare Bun WebSocket, 256 KiB binary frames to this process: ${round(rawWsMbS)} MB/s`);
+  const rawWs = await withCpu(raw, async () => ({ mbPerS: await rawWebSocket(raw.url, 256 * 1024, 8_000) }));
+  const rawWsMbS = rawWs.mbPerS;
+  log(
+    `reference: bare Bun WebSocket, 256 KiB binary frames to this process: ${round(rawWsMbS)} MB/s; ${rawWs.cpu}`,
+  );
   await raw.stop();
 
   const node = await startChild(["sluice", dataDir]);
   try {
     const admin = new SluiceAdmin({ baseUrl: node.url });
-    for (const topic of ["bench-100b", "bench-1k"])
+    for (const topic of ["bench-100b", "bench-1k", "bench-send"])
       await admin.createTopic(topic, { partitions: PARTITIONS });
     await admin.createTopic("bench-e2e");
 
-    const p100 = await producePhase(node.url, "bench-100b", RECORDS_100B, 100);
-    log(
-      `produce 100 B: ${p100.records} records in ${round(p100.seconds)} s: ${round(p100.recordsPerS)} records/s, ${round(p100.mbPerS)} MB/s`,
+    const p100 = await withCpu(node, () =>
+      producePhase(node.url, "bench-100b", RECORDS_100B, 100, "sendMany"),
     );
-    const p1k = await producePhase(node.url, "bench-1k", RECORDS_1K, 1024);
     log(
-      `produce 1 KiB: ${p1k.records} records in ${round(p1k.seconds)} s: ${round(p1k.recordsPerS)} records/s, ${round(p1k.mbPerS)} MB/s`,
+      `produce 100 B, sendMany(): ${p100.records} records in ${round(p100.seconds)} s: ${round(p100.recordsPerS)} records/s, ${round(p100.mbPerS)} MB/s; ${p100.cpu}`,
     );
-    const c100 = await consumePhase(node.url, "bench-100b", p100.records);
+    const p1k = await withCpu(node, () => producePhase(node.url, "bench-1k", RECORDS_1K, 1024, "sendMany"));
     log(
-      `consume 100 B: ${c100.records} records in ${round(c100.seconds)} s: ${round(c100.recordsPerS)} records/s, ${round(c100.mbPerS)} MB/s`,
+      `produce 1 KiB, sendMany(): ${p1k.records} records in ${round(p1k.seconds)} s: ${round(p1k.recordsPerS)} records/s, ${round(p1k.mbPerS)} MB/s; ${p1k.cpu}`,
     );
-    const c1k = await consumePhase(node.url, "bench-1k", p1k.records);
+    const s100 = await withCpu(node, () => producePhase(node.url, "bench-send", RECORDS_100B, 100, "send"));
     log(
-      `consume 1 KiB: ${c1k.records} records in ${round(c1k.seconds)} s: ${round(c1k.recordsPerS)} records/s, ${round(c1k.mbPerS)} MB/s`,
+      `produce 100 B, send() per record (not in RESULT): ${round(s100.recordsPerS)} records/s; ${s100.cpu}`,
     );
-    const e2e = await latencyPhase(node.url, "bench-e2e");
+    const c100 = await withCpu(node, () => consumePhase(node.url, "bench-100b", p100.records));
     log(
-      `e2e at ${E2E_RATE}/s for ${E2E_S} s: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms`,
+      `consume 100 B: ${c100.records} records in ${round(c100.seconds)} s: ${round(c100.recordsPerS)} records/s, ${round(c100.mbPerS)} MB/s; ${c100.cpu}`,
+    );
+    const c1k = await withCpu(node, () => consumePhase(node.url, "bench-1k", p1k.records));
+    log(
+      `consume 1 KiB: ${c1k.records} records in ${round(c1k.seconds)} s: ${round(c1k.recordsPerS)} records/s, ${round(c1k.mbPerS)} MB/s; ${c1k.cpu}`,
+    );
+    const e2e = await withCpu(node, () => latencyPhase(node.url, "bench-e2e"));
+    log(
+      `e2e at ${E2E_RATE}/s for ${E2E_S} s: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms; ${e2e.cpu}`,
     );
     log(
       `ratios: produce 1 KiB ${round(p1k.mbPerS / rawHttpMbS)} of bare HTTP POST; consume 1 KiB ${round(c1k.mbPerS / rawWsMbS)} of bare WebSocket`,
     );
+    log(`load average at the end: ${loadAverage()}`);
     log(
       `RESULT produce_records_s=${Math.round(p100.recordsPerS)} produce_mb_s=${round(p1k.mbPerS)} ` +
         `consume_records_s=${Math.round(c100.recordsPerS)} consume_mb_s=${round(c1k.mbPerS)} ` +
         `e2e_p50_ms=${round(e2e.p50)} e2e_p99_ms=${round(e2e.p99)}`,
     );
+  } finally {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Some phases alone, for profiling: no references, no RESULT line. */
+async function phasesOnly(dataDir: string): Promise<void> {
+  const node = await startChild(["sluice", dataDir]);
+  try {
+    const admin = new SluiceAdmin({ baseUrl: node.url });
+    for (const topic of ["bench-100b", "bench-1k", "bench-send"])
+      await admin.createTopic(topic, { partitions: PARTITIONS });
+    await admin.createTopic("bench-e2e");
+    if (PHASES.has("produce")) {
+      for (const [topic, count, size] of [
+        ["bench-100b", RECORDS_100B, 100],
+        ["bench-1k", RECORDS_1K, 1024],
+      ] as const) {
+        const p = await withCpu(node, () => producePhase(node.url, topic, count, size, "sendMany"));
+        log(
+          `produce ${size} B: ${round(p.recordsPerS)} records/s, ${round(p.mbPerS)} MB/s in ${round(p.seconds)} s; ${p.cpu}`,
+        );
+        if (PHASES.has("consume")) {
+          const c = await withCpu(node, () => consumePhase(node.url, topic, p.records));
+          log(
+            `consume ${size} B: ${round(c.recordsPerS)} records/s, ${round(c.mbPerS)} MB/s in ${round(c.seconds)} s; ${c.cpu}`,
+          );
+        }
+      }
+    }
+    if (PHASES.has("e2e")) {
+      const e2e = await withCpu(node, () => latencyPhase(node.url, "bench-e2e"));
+      log(
+        `e2e: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms; ${e2e.cpu}`,
+      );
+    }
   } finally {
     await node.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -90,6 +90,107 @@ describe("batching", () => {
   });
 });
 
+describe("sendMany and the arenas", () => {
+  test("sendMany answers every record in call order, keys where murmur2 puts them, order kept when it must wait", async () => {
+    await admin.createTopic("p-many", { partitions: 3 });
+    // A buffer smaller than the call: the records past it wait for room, behind those already in.
+    const p = producer({ bufferMemoryBytes: 2_000, batchSizeBytes: 600, lingerMs: 1 });
+    const records = Array.from({ length: 120 }, (_, i) => ({ key: `k${i % 7}`, value: `v${i}` }));
+    const sent = await p.sendMany("p-many", records);
+    expect(sent).toHaveLength(120);
+    expect(p.bufferedBytes).toBe(0);
+    for (const [i, metadata] of sent.entries()) {
+      expect(metadata.partition).toBe(partitionForKey(utf8(`k${i % 7}`), 3));
+      expect(metadata.topic).toBe("p-many");
+    }
+    for (let partition = 0; partition < 3; partition++) {
+      const mine = records.filter((_, i) => sent[i]!.partition === partition);
+      const offsets = sent.filter((m) => m.partition === partition).map((m) => m.offset);
+      expect(offsets).toEqual(offsets.map((_, i) => i));
+      expect((await fetchAll(node, "p-many", partition)).map((r) => r.value)).toEqual(
+        mine.map((r) => r.value),
+      );
+    }
+    await expect(p.sendMany("p-many", [{ value: "x", partition: 9 }])).rejects.toMatchObject({
+      name: "UNKNOWN_TOPIC_OR_PARTITION",
+    });
+    await p.close();
+  });
+
+  test("arenas are used again once answered, and every record reads back as sent", async () => {
+    await admin.createTopic("p-arena");
+    const bodies = new Set<ArrayBufferLike>();
+    let requests = 0;
+    const watchingFetch: FetchFunction = (url, init) => {
+      if (url.includes("/batches")) {
+        requests++;
+        bodies.add((init!.body as Uint8Array).buffer);
+      }
+      return fetch(url, init);
+    };
+    const p = producer({ fetch: watchingFetch, maxRequestBytes: 8_192, batchSizeBytes: 2_048, lingerMs: 1 });
+    const values: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const batch = Array.from(
+        { length: 100 },
+        (_, i) => `r${round}-${i}-${"y".repeat((round * 7 + i) % 90)}`,
+      );
+      values.push(...batch);
+      await p.sendMany(
+        "p-arena",
+        batch.map((value) => ({ value, partition: 0 })),
+      );
+    }
+    // Far fewer distinct buffers than requests: arenas came back; and nothing was overwritten early.
+    expect(requests).toBeGreaterThan(20);
+    expect(bodies.size).toBeLessThan(requests / 2);
+    expect((await fetchAll(node, "p-arena", 0)).map((r) => r.value)).toEqual(values);
+    await p.close();
+  });
+
+  test("the bytes of a failed request are never written again", async () => {
+    await admin.createTopic("p-arena-fail");
+    interface Region {
+      buffer: ArrayBufferLike;
+      start: number;
+      end: number;
+    }
+    const regionOf = (body: Uint8Array): Region => ({
+      buffer: body.buffer,
+      start: body.byteOffset,
+      end: body.byteOffset + body.length,
+    });
+    let failed: Region | undefined;
+    const later: Region[] = [];
+    const failingFetch: FetchFunction = async (url, init) => {
+      if (url.includes("/batches")) {
+        const region = regionOf(init!.body as Uint8Array);
+        if (failed === undefined) {
+          failed = region;
+          throw new TypeError("connection reset (injected)");
+        }
+        later.push(region);
+      }
+      return fetch(url, init);
+    };
+    const p = producer({ fetch: failingFetch, retries: 0, maxRequestBytes: 8_192, batchSizeBytes: 2_048 });
+    const lost = p.sendMany("p-arena-fail", [{ value: "lost", partition: 0 }]);
+    await expect(lost).rejects.toMatchObject({ name: "NETWORK_ERROR" });
+    for (let round = 0; round < 10; round++) {
+      const records = Array.from({ length: 200 }, () => ({ value: "z".repeat(50), partition: 0 }));
+      await p.sendMany("p-arena-fail", records);
+    }
+    expect(later.length).toBeGreaterThan(10);
+    // The HTTP layer may still hold a failed body: no later request may reuse any of its bytes.
+    const overlapping = later.filter(
+      (r) => r.buffer === failed!.buffer && r.start < failed!.end && failed!.start < r.end,
+    );
+    expect(overlapping).toEqual([]);
+    expect(later.some((r) => r.buffer === failed!.buffer)).toBe(true); // the rest of its arena is still used
+    await p.close();
+  });
+});
+
 describe("compression and acks", () => {
   for (const codec of ["gzip", "snappy", "lz4", "zstd"] as const) {
     test(`${codec} batches are stored as sent and read back`, async () => {
