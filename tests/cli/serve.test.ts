@@ -31,13 +31,14 @@ describe("sluice serve lifecycle", () => {
     using dir = tempDir("serve");
     await using node = await NodeProcess.start(dir.path, { args: ["--log-level", "debug"] });
     expect(await node.stop()).toBe(0);
-    // The quiet run needs its ready line, which is info: wait on the port being served instead.
+    // The quiet run writes no ready line (it is info): wait on its port answering instead.
+    const port = freePort();
     const quiet = Bun.spawn(
       [
         process.execPath,
         "main.ts",
         "--port",
-        "0",
+        String(port),
         "--host",
         "127.0.0.1",
         "--data-dir",
@@ -47,7 +48,7 @@ describe("sluice serve lifecycle", () => {
       ],
       { cwd: join(import.meta.dir, "..", ".."), stdout: "pipe", stderr: "pipe" },
     );
-    await Bun.sleep(600);
+    await waitUntilServing(`http://127.0.0.1:${port}/healthz`);
     quiet.kill("SIGTERM");
     expect(await quiet.exited).toBe(0);
     expect(await new Response(quiet.stderr).text()).toBe("");
@@ -135,3 +136,24 @@ describe("sluice serve lifecycle", () => {
     expect(await first.stop()).toBe(0);
   });
 });
+
+/** A port nothing listens on now: bound once by the OS's choice, then let go. */
+function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { port } = listener;
+  listener.stop(true);
+  return port;
+}
+
+async function waitUntilServing(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await Bun.sleep(25);
+  }
+}
