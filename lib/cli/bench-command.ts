@@ -174,9 +174,13 @@ async function runPhases(
       created.push(topic);
     }
     const shown = (what: string) => (n: number) => progress.update(`${what}: ${n} records`);
-    const p100 = await producePhase(target, topics.small, settings.records100b, 100, shown("produce 100 B"));
+    const p100 = await producePhase(target, topics.small, settings.records100b, 100, {
+      onProgress: shown("produce 100 B"),
+    });
     say(throughputLine("produce 100 B", p100));
-    const p1k = await producePhase(target, topics.large, settings.records1k, 1024, shown("produce 1 KiB"));
+    const p1k = await producePhase(target, topics.large, settings.records1k, 1024, {
+      onProgress: shown("produce 1 KiB"),
+    });
     say(throughputLine("produce 1 KiB", p1k));
     const c100 = await consumePhase(
       target,

@@ -1,7 +1,8 @@
-// The gateway benchmark's phases, on the client library, for `sluice bench` (which runs in the compiled
-// binary, where scripts/bench/ is not there to run): the same phases and settings as
-// scripts/bench/gateway.ts, so their figures compare.
-//   produce  SluiceProducer over HTTP (batched raw produce), records of `valueBytes` as fast as it takes them
+// The gateway benchmark's phases, on the client library: their one home, used by `sluice bench` (which
+// runs in the compiled binary, where scripts/bench/ is not there to run) and by scripts/bench/gateway.ts,
+// so the two measure the same thing and their figures compare.
+//   produce  SluiceProducer over HTTP (sendMany, batched raw produce), records of `valueBytes` as fast as
+//            it takes them, timed until every record is acknowledged
 //   consume  SluiceConsumer over the WebSocket, binary frames decoded (CRC checked), from the start
 //   e2e      records sent at a fixed rate with linger.ms 0, read from the latest offset; latency is
 //            send() call to the record handed out (one clock: the same process)
@@ -47,19 +48,32 @@ function auth(target: BenchTarget): { baseUrl: string; token?: string } {
     : { baseUrl: target.baseUrl, token: target.token };
 }
 
-/** Sends `count` records of `valueBytes` as fast as the producer takes them; records/s and value MB/s. */
+/** How the produce phase hands records over: sendMany() a chunk at a time, or send() per record. */
+export type ProduceApi = "send" | "sendMany";
+
+export interface ProduceOptions {
+  /** sendMany (the default, the fast path) or send (one promise per record, for comparison). */
+  api?: ProduceApi;
+  onProgress?: (sent: number) => void;
+}
+
+/**
+ * Sends `count` records of `valueBytes` as fast as the producer takes them, in chunks of 5,000 given to
+ * sendMany() (one promise per chunk), or to send() one by one (one promise per record); records/s and
+ * value MB/s, timed until every record is acknowledged (acks 1).
+ */
 export async function producePhase(
   target: BenchTarget,
   topic: string,
   count: number,
   valueBytes: number,
-  onProgress: (sent: number) => void = () => undefined,
+  { api = "sendMany", onProgress = () => undefined }: ProduceOptions = {},
 ): Promise<Throughput> {
   const producer = new SluiceProducer({ ...auth(target), ...BENCH_PRODUCER });
   const value = new Uint8Array(valueBytes).map((_, i) => (i * 31) & 0xff);
   const inFlight: Array<Promise<unknown>> = [];
-  // Chunks unanswered at most: fewer than fill the producer's buffer, so send() never waits for room
-  // (waiting costs a promise per record; this measures the producer, not its queueing).
+  // Chunks unanswered at most: fewer than fill the producer's buffer, so a send never has to wait
+  // for room (waiting costs a promise per record; this measures the producer, not its queueing).
   const chunksMax = Math.max(
     1,
     Math.floor((0.8 * BENCH_PRODUCER.bufferMemoryBytes) / (CHUNK_RECORDS * (valueBytes + 21))),
@@ -69,16 +83,26 @@ export async function producePhase(
   let sent = 0;
   try {
     while (sent < count && performance.now() < deadline) {
-      let last: Promise<unknown> = Promise.resolve();
-      for (let i = 0; i < CHUNK_RECORDS && sent < count; i++, sent++) last = producer.send(topic, { value });
-      inFlight.push(last);
+      const size = Math.min(CHUNK_RECORDS, count - sent);
+      if (api === "sendMany") {
+        const records = new Array<{ value: Uint8Array }>(size);
+        for (let i = 0; i < size; i++) records[i] = { value };
+        inFlight.push(producer.sendMany(topic, records));
+      } else {
+        let last: Promise<unknown> = Promise.resolve();
+        for (let i = 0; i < size; i++) last = producer.send(topic, { value });
+        inFlight.push(last);
+      }
+      sent += size;
       onProgress(sent);
+      // A turn of the event loop so requests go out and answers come in; the producer's buffer (sends
+      // wait for room) bounds what is held, and so does keeping at most chunksMax chunks unanswered.
       if (inFlight.length > chunksMax) await inFlight.shift();
       else await new Promise((resolve) => setImmediate(resolve));
     }
     await producer.flush();
-    const seconds = (performance.now() - started) / 1000;
     await Promise.all(inFlight);
+    const seconds = (performance.now() - started) / 1000;
     return {
       records: sent,
       seconds,

@@ -12,9 +12,11 @@
 //             latency is send() call to the record handed to the application (one clock: same process)
 //   reference the same box without Sluice: bare Bun.serve taking the same POST bodies, and a bare Bun
 //             WebSocket sending 256 KiB binary frames (scripts/bench/gateway-server.ts raw)
-// The node runs as a child process (its own core), the clients here. Data goes to a temp dir. Each
-// phase prints the CPU seconds this process and the node used (cost per record, whatever the load),
-// and the run prints the load average before and after: on a shared box the rates follow it.
+// The phases live in lib/cli/bench-phases.ts (shared with `sluice bench`); this script adds the
+// references, the CPU each phase costs and the send() comparison. The node runs as a child process
+// (its own core), the clients here. Data goes to a temp dir. Each phase prints the CPU seconds this
+// process and the node used (cost per record, whatever the load), and the run prints the load average
+// before and after: on a shared box the rates follow it.
 //
 // Usage: bun scripts/bench/gateway.ts     (env: RECORDS_100B=2000000 RECORDS_1K=400000 PARTITIONS=4 E2E_S=5)
 // Profiling: CHILD_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" passes bun flags to the server child;
@@ -22,9 +24,14 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  BENCH_PRODUCER,
+  type BenchTarget,
+  consumePhase,
+  latencyPhase,
+  producePhase,
+} from "../../lib/cli/bench-phases.ts";
 import { SluiceAdmin } from "../../lib/client/admin.ts";
-import { SluiceConsumer } from "../../lib/client/consumer.ts";
-import { SluiceProducer } from "../../lib/client/producer.ts";
 
 const RECORDS_100B = Number(process.env.RECORDS_100B ?? 2_000_000);
 const RECORDS_1K = Number(process.env.RECORDS_1K ?? 400_000);
@@ -36,16 +43,7 @@ const PHASES = new Set((process.env.PHASES ?? "reference,produce,consume,e2e").s
 const CHILD_FLAGS = (process.env.CHILD_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
 /** Each phase stops after this long even if its count is not reached. */
 const PHASE_S_MAX = 30;
-const PRODUCER = {
-  batchSizeBytes: 256 * 1024,
-  lingerMs: 5,
-  maxRequestBytes: 4 * 1024 * 1024,
-  bufferMemoryBytes: 64 * 1024 * 1024,
-  acks: 1,
-} as const;
 const MB = 1e6;
-
-type ProduceApi = "send" | "sendMany";
 
 interface Child {
   url: string;
@@ -90,6 +88,20 @@ async function withCpu<T>(node: Child, phase: () => Promise<T>): Promise<T & { c
   return { ...result, cpu };
 }
 
+/** The node as the phases (lib/cli/bench-phases.ts) take it: no token, PHASE_S_MAX a phase. */
+function targetOf(node: Child): BenchTarget {
+  return { baseUrl: node.url, token: undefined, phaseMsMax: PHASE_S_MAX * 1000 };
+}
+
+/** The bench's topics on a fresh node; the target the phases take. */
+async function createTopics(node: Child): Promise<BenchTarget> {
+  const admin = new SluiceAdmin({ baseUrl: node.url });
+  for (const topic of ["bench-100b", "bench-1k", "bench-send"])
+    await admin.createTopic(topic, { partitions: PARTITIONS });
+  await admin.createTopic("bench-e2e");
+  return targetOf(node);
+}
+
 async function startChild(args: string[]): Promise<Child> {
   const child = Bun.spawn(
     [process.execPath, ...CHILD_FLAGS, join(import.meta.dir, "gateway-server.ts"), ...args],
@@ -124,111 +136,6 @@ function log(line: string): void {
 
 function round(value: number): number {
   return value >= 100 ? Math.round(value) : Math.round(value * 100) / 100;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/**
- * Sends `count` records of `valueBytes` as fast as the producer takes them, in chunks of 5,000 given to
- * sendMany() (one promise per chunk), or to send() one by one (one promise per record); records/s and
- * value MB/s, timed until every record is acknowledged (acks 1).
- */
-async function producePhase(url: string, topic: string, count: number, valueBytes: number, api: ProduceApi) {
-  const producer = new SluiceProducer({ baseUrl: url, ...PRODUCER });
-  const value = new Uint8Array(valueBytes).map((_, i) => (i * 31) & 0xff);
-  const inFlight: Array<Promise<unknown>> = [];
-  const chunk = 5_000;
-  // Chunks unanswered at most: fewer than fill the producer's buffer, so a send never has to wait
-  // for room (waiting costs a promise per record; this measures the producer, not its queueing).
-  const chunksMax = Math.max(1, Math.floor((0.8 * PRODUCER.bufferMemoryBytes) / (chunk * (valueBytes + 21))));
-  const started = performance.now();
-  const deadline = started + PHASE_S_MAX * 1000;
-  let sent = 0;
-  while (sent < count && performance.now() < deadline) {
-    const size = Math.min(chunk, count - sent);
-    if (api === "sendMany") {
-      const records = new Array<{ value: Uint8Array }>(size);
-      for (let i = 0; i < size; i++) records[i] = { value };
-      inFlight.push(producer.sendMany(topic, records));
-    } else {
-      let last: Promise<unknown> = Promise.resolve();
-      for (let i = 0; i < size; i++) last = producer.send(topic, { value });
-      inFlight.push(last);
-    }
-    sent += size;
-    // A turn of the event loop so requests go out and answers come in; the producer's buffer (sends
-    // wait for room) bounds what is held, and so does keeping at most chunksMax chunks unanswered.
-    if (inFlight.length > chunksMax) await inFlight.shift();
-    else await new Promise((resolve) => setImmediate(resolve));
-  }
-  await producer.flush();
-  await Promise.all(inFlight);
-  const seconds = (performance.now() - started) / 1000;
-  return { records: sent, seconds, recordsPerS: sent / seconds, mbPerS: (sent * valueBytes) / seconds / MB };
-}
-
-/** Reads `count` records of a topic from the start over one WebSocket (binary frames). */
-async function consumePhase(url: string, topic: string, count: number) {
-  const consumer = new SluiceConsumer({
-    baseUrl: url,
-    maxBufferedRecordsPerPartition: 500_000,
-    maxBufferedBytesPerPartition: 8 * 1024 * 1024,
-  });
-  const started = performance.now();
-  await consumer.assign(
-    Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, from: "earliest" as const })),
-  );
-  let records = 0;
-  let valueBytes = 0;
-  const deadline = started + PHASE_S_MAX * 1000;
-  for await (const batch of consumer.batches()) {
-    records += batch.length;
-    for (const record of batch) valueBytes += record.value?.length ?? 0;
-    if (records >= count || performance.now() > deadline) break;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  await consumer.close();
-  return { records, seconds, recordsPerS: records / seconds, mbPerS: valueBytes / seconds / MB };
-}
-
-/** E2E_RATE records/s for E2E_S seconds; latency from send() to the consumer handing the record out. */
-async function latencyPhase(url: string, topic: string) {
-  const consumer = new SluiceConsumer({ baseUrl: url });
-  await consumer.assign([{ topic, partition: 0, from: "latest" }]);
-  const producer = new SluiceProducer({ baseUrl: url, lingerMs: 0, acks: 1 });
-  const total = E2E_RATE * E2E_S;
-  const latencies: number[] = [];
-  const received = (async () => {
-    for await (const record of consumer) {
-      const value = record.value!;
-      const sentAt = new DataView(value.buffer, value.byteOffset, 8).getFloat64(0);
-      latencies.push(performance.now() - sentAt);
-      if (latencies.length >= total) return;
-    }
-  })();
-  const started = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * E2E_RATE));
-    for (; sent < due; sent++) {
-      const value = new Uint8Array(100);
-      new DataView(value.buffer).setFloat64(0, performance.now());
-      void producer.send(topic, { value, partition: 0 });
-    }
-    await Bun.sleep(1);
-  }
-  await producer.close();
-  await Promise.race([received, Bun.sleep(10_000)]);
-  await consumer.close();
-  const sorted = latencies.sort((a, b) => a - b);
-  return {
-    received: sorted.length,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1)!,
-  };
 }
 
 /** Bare Bun: POST bodies of `bodyBytes` from `concurrency` loops for `seconds`; MB/s. */
@@ -278,11 +185,11 @@ async function main(): Promise<void> {
   if (!PHASES.has("reference")) return await phasesOnly(dataDir);
   const raw = await startChild(["raw"]);
   const rawPost = await withCpu(raw, async () => ({
-    mbPerS: await rawHttp(raw.url, PRODUCER.maxRequestBytes, PARTITIONS, 3),
+    mbPerS: await rawHttp(raw.url, BENCH_PRODUCER.maxRequestBytes, PARTITIONS, 3),
   }));
   const rawHttpMbS = rawPost.mbPerS;
   log(
-    `reference: bare Bun.serve POST of ${PRODUCER.maxRequestBytes} B bodies, ${PARTITIONS} loops: ${round(rawHttpMbS)} MB/s; ${rawPost.cpu}`,
+    `reference: bare Bun.serve POST of ${BENCH_PRODUCER.maxRequestBytes} B bodies, ${PARTITIONS} loops: ${round(rawHttpMbS)} MB/s; ${rawPost.cpu}`,
   );
   const rawWs = await withCpu(raw, async () => ({ mbPerS: await rawWebSocket(raw.url, 256 * 1024, 8_000) }));
   const rawWsMbS = rawWs.mbPerS;
@@ -293,36 +200,33 @@ async function main(): Promise<void> {
 
   const node = await startChild(["sluice", dataDir]);
   try {
-    const admin = new SluiceAdmin({ baseUrl: node.url });
-    for (const topic of ["bench-100b", "bench-1k", "bench-send"])
-      await admin.createTopic(topic, { partitions: PARTITIONS });
-    await admin.createTopic("bench-e2e");
+    const target = await createTopics(node);
 
-    const p100 = await withCpu(node, () =>
-      producePhase(node.url, "bench-100b", RECORDS_100B, 100, "sendMany"),
-    );
+    const p100 = await withCpu(node, () => producePhase(target, "bench-100b", RECORDS_100B, 100));
     log(
       `produce 100 B, sendMany(): ${p100.records} records in ${round(p100.seconds)} s: ${round(p100.recordsPerS)} records/s, ${round(p100.mbPerS)} MB/s; ${p100.cpu}`,
     );
-    const p1k = await withCpu(node, () => producePhase(node.url, "bench-1k", RECORDS_1K, 1024, "sendMany"));
+    const p1k = await withCpu(node, () => producePhase(target, "bench-1k", RECORDS_1K, 1024));
     log(
       `produce 1 KiB, sendMany(): ${p1k.records} records in ${round(p1k.seconds)} s: ${round(p1k.recordsPerS)} records/s, ${round(p1k.mbPerS)} MB/s; ${p1k.cpu}`,
     );
-    const s100 = await withCpu(node, () => producePhase(node.url, "bench-send", RECORDS_100B, 100, "send"));
+    const s100 = await withCpu(node, () =>
+      producePhase(target, "bench-send", RECORDS_100B, 100, { api: "send" }),
+    );
     log(
       `produce 100 B, send() per record (not in RESULT): ${round(s100.recordsPerS)} records/s; ${s100.cpu}`,
     );
-    const c100 = await withCpu(node, () => consumePhase(node.url, "bench-100b", p100.records));
+    const c100 = await withCpu(node, () => consumePhase(target, "bench-100b", PARTITIONS, p100.records));
     log(
       `consume 100 B: ${c100.records} records in ${round(c100.seconds)} s: ${round(c100.recordsPerS)} records/s, ${round(c100.mbPerS)} MB/s; ${c100.cpu}`,
     );
-    const c1k = await withCpu(node, () => consumePhase(node.url, "bench-1k", p1k.records));
+    const c1k = await withCpu(node, () => consumePhase(target, "bench-1k", PARTITIONS, p1k.records));
     log(
       `consume 1 KiB: ${c1k.records} records in ${round(c1k.seconds)} s: ${round(c1k.recordsPerS)} records/s, ${round(c1k.mbPerS)} MB/s; ${c1k.cpu}`,
     );
-    const e2e = await withCpu(node, () => latencyPhase(node.url, "bench-e2e"));
+    const e2e = await withCpu(node, () => latencyPhase(target, "bench-e2e", E2E_RATE, E2E_S));
     log(
-      `e2e at ${E2E_RATE}/s for ${E2E_S} s: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms; ${e2e.cpu}`,
+      `e2e at ${E2E_RATE}/s for ${E2E_S} s: ${e2e.received} received, p50 ${round(e2e.p50Ms)} ms, p99 ${round(e2e.p99Ms)} ms, max ${round(e2e.maxMs)} ms; ${e2e.cpu}`,
     );
     log(
       `ratios: produce 1 KiB ${round(p1k.mbPerS / rawHttpMbS)} of bare HTTP POST; consume 1 KiB ${round(c1k.mbPerS / rawWsMbS)} of bare WebSocket`,
@@ -331,7 +235,7 @@ async function main(): Promise<void> {
     log(
       `RESULT produce_records_s=${Math.round(p100.recordsPerS)} produce_mb_s=${round(p1k.mbPerS)} ` +
         `consume_records_s=${Math.round(c100.recordsPerS)} consume_mb_s=${round(c1k.mbPerS)} ` +
-        `e2e_p50_ms=${round(e2e.p50)} e2e_p99_ms=${round(e2e.p99)}`,
+        `e2e_p50_ms=${round(e2e.p50Ms)} e2e_p99_ms=${round(e2e.p99Ms)}`,
     );
   } finally {
     await node.stop();
@@ -343,21 +247,18 @@ async function main(): Promise<void> {
 async function phasesOnly(dataDir: string): Promise<void> {
   const node = await startChild(["sluice", dataDir]);
   try {
-    const admin = new SluiceAdmin({ baseUrl: node.url });
-    for (const topic of ["bench-100b", "bench-1k", "bench-send"])
-      await admin.createTopic(topic, { partitions: PARTITIONS });
-    await admin.createTopic("bench-e2e");
+    const target = await createTopics(node);
     if (PHASES.has("produce")) {
       for (const [topic, count, size] of [
         ["bench-100b", RECORDS_100B, 100],
         ["bench-1k", RECORDS_1K, 1024],
       ] as const) {
-        const p = await withCpu(node, () => producePhase(node.url, topic, count, size, "sendMany"));
+        const p = await withCpu(node, () => producePhase(target, topic, count, size));
         log(
           `produce ${size} B: ${round(p.recordsPerS)} records/s, ${round(p.mbPerS)} MB/s in ${round(p.seconds)} s; ${p.cpu}`,
         );
         if (PHASES.has("consume")) {
-          const c = await withCpu(node, () => consumePhase(node.url, topic, p.records));
+          const c = await withCpu(node, () => consumePhase(target, topic, PARTITIONS, p.records));
           log(
             `consume ${size} B: ${round(c.recordsPerS)} records/s, ${round(c.mbPerS)} MB/s in ${round(c.seconds)} s; ${c.cpu}`,
           );
@@ -365,9 +266,9 @@ async function phasesOnly(dataDir: string): Promise<void> {
       }
     }
     if (PHASES.has("e2e")) {
-      const e2e = await withCpu(node, () => latencyPhase(node.url, "bench-e2e"));
+      const e2e = await withCpu(node, () => latencyPhase(target, "bench-e2e", E2E_RATE, E2E_S));
       log(
-        `e2e: ${e2e.received} received, p50 ${round(e2e.p50)} ms, p99 ${round(e2e.p99)} ms, max ${round(e2e.max)} ms; ${e2e.cpu}`,
+        `e2e: ${e2e.received} received, p50 ${round(e2e.p50Ms)} ms, p99 ${round(e2e.p99Ms)} ms, max ${round(e2e.maxMs)} ms; ${e2e.cpu}`,
       );
     }
   } finally {
