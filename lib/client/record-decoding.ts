@@ -4,7 +4,7 @@
 // where lib/log/record-batch.ts's general decoder made a reader, a record and a copy of it per record.
 import { SluiceError } from "../errors.ts";
 import type { BatchHeader, RecordHeader, TimestampType } from "../log/record-batch.ts";
-import { ByteReader } from "../log/varint.ts";
+import { RecordCursor } from "../log/record-cursor.ts";
 
 export interface ConsumedRecord {
   topic: string;
@@ -20,48 +20,22 @@ export interface ConsumedRecord {
 // Header keys decode leniently (U+FFFD for bad bytes), as Kafka's and kafkajs's consumers do.
 const utf8Decoder = new TextDecoder("utf-8");
 
-/** Read position shared by the helpers below; one decode runs at a time (JS is single-threaded). */
-let at = 0;
-
 function corrupt(message: string): never {
   throw new SluiceError("CORRUPT_MESSAGE", message);
 }
 
-function readVarint(bytes: Uint8Array, end: number): number {
-  if (at >= end) corrupt("record data ends in the middle of a varint");
-  let byte = bytes[at++]!;
-  if (byte < 0x80) return (byte >>> 1) ^ -(byte & 1);
-  let result = byte & 0x7f;
-  for (let shift = 7; shift < 35; shift += 7) {
-    if (at >= end) corrupt("record data ends in the middle of a varint");
-    byte = bytes[at++]!;
-    if (shift === 28 && byte > 0x0f) corrupt("varint does not fit in 32 bits");
-    result |= (byte & 0x7f) << shift;
-    if (byte < 0x80) return (result >>> 1) ^ -(result & 1);
-  }
-  return corrupt("varint is longer than 5 bytes");
-}
-
-/** Timestamp deltas are varlongs: up to 4 bytes they are read as varints, longer ones by ByteReader. */
-function readVarlong(bytes: Uint8Array, end: number): number {
-  for (let i = 0; i < 4 && at + i < end; i++) {
-    if (bytes[at + i]! < 0x80) return readVarint(bytes, end);
-  }
-  const reader = new ByteReader(bytes, at, end);
-  const value = reader.varlong();
-  at = reader.position;
-  return value;
-}
+/** One decode runs at a time (JS is single-threaded), so one cursor serves them all. */
+const cursor = new RecordCursor(corrupt);
 
 /** A key, value or header value: null for length -1, else a view of the bytes (no copy). */
 function readNullable(bytes: Uint8Array, end: number): Uint8Array | null {
-  const length = readVarint(bytes, end);
+  const length = cursor.varint(end);
   if (length === -1) return null;
   if (length < -1) corrupt(`negative length ${length} in a record`);
-  const start = at;
-  at += length;
-  if (at > end) corrupt("a record field runs past the end of its record");
-  return bytes.subarray(start, at);
+  const start = cursor.at;
+  cursor.at += length;
+  if (cursor.at > end) corrupt("a record field runs past the end of its record");
+  return bytes.subarray(start, cursor.at);
 }
 
 /**
@@ -81,21 +55,21 @@ export function pushRecords(
   const { baseOffset, baseTimestamp, recordsCount } = header;
   const logAppendTime = timestampType === "LogAppendTime";
   const end = payload.length;
-  at = 0;
+  cursor.reset(payload);
   for (let i = 0; i < recordsCount; i++) {
-    const length = readVarint(payload, end);
-    const bodyEnd = at + length;
+    const length = cursor.varint(end);
+    const bodyEnd = cursor.at + length;
     if (length < 0 || bodyEnd > end) corrupt("a record runs past the end of its batch");
-    at++; // attributes: unused
-    const timestampDelta = readVarlong(payload, bodyEnd);
-    const offset = baseOffset + readVarint(payload, bodyEnd);
+    cursor.at++; // attributes: unused
+    const timestampDelta = cursor.varlong(bodyEnd);
+    const offset = baseOffset + cursor.varint(bodyEnd);
     if (offset < fromOffset) {
-      at = bodyEnd;
+      cursor.at = bodyEnd;
       continue;
     }
     const key = readNullable(payload, bodyEnd);
     const value = readNullable(payload, bodyEnd);
-    const headerCount = readVarint(payload, bodyEnd);
+    const headerCount = cursor.varint(bodyEnd);
     if (headerCount < 0) corrupt(`negative header count ${headerCount}`);
     const headers: RecordHeader[] = [];
     for (let h = 0; h < headerCount; h++) {
@@ -103,7 +77,7 @@ export function pushRecords(
       if (headerKey === null) corrupt("a record header key is null");
       headers.push({ key: utf8Decoder.decode(headerKey), value: readNullable(payload, bodyEnd) });
     }
-    if (at !== bodyEnd) corrupt("a record's fields do not add up to its length");
+    if (cursor.at !== bodyEnd) corrupt("a record's fields do not add up to its length");
     const timestamp = logAppendTime ? header.maxTimestamp : baseTimestamp + timestampDelta;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(timestamp)) {
       corrupt("a record's offset or timestamp is outside the safe integer range");
