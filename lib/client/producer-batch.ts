@@ -30,6 +30,7 @@ import {
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   writeInt64,
+  writeNullableBytes,
 } from "../log/record-batch.ts";
 import { varintSize, varlongSize, writeVarint, writeVarlong } from "../log/varint.ts";
 import type { Arena } from "./producer-arena.ts";
@@ -136,13 +137,13 @@ export class ProducerBatch {
     target[at++] = 0; // record attributes: unused, always 0
     at = writeVarlong(target, at, timestampDelta);
     at = writeVarint(target, at, index);
-    at = writeNullable(target, at, key);
-    at = writeNullable(target, at, value);
+    at = writeNullableBytes(target, at, key);
+    at = writeNullableBytes(target, at, value);
     at = writeVarint(target, at, headerCount);
     for (let i = 0; i < headerCount; i++) {
       const header = headers![i]!;
-      at = writeNullable(target, at, header.key);
-      at = writeNullable(target, at, header.value);
+      at = writeNullableBytes(target, at, header.key);
+      at = writeNullableBytes(target, at, header.value);
     }
     this.#length = at;
     this.#count = index + 1;
@@ -211,14 +212,4 @@ export class ProducerBatch {
     this.#start = arena.used;
     this.#bytes = bytes;
   }
-}
-
-function writeNullable(target: Uint8Array, position: number, bytes: Uint8Array | null): number {
-  if (bytes === null) {
-    target[position] = 1; // varint -1
-    return position + 1;
-  }
-  const at = writeVarint(target, position, bytes.length);
-  target.set(bytes, at);
-  return at + bytes.length;
 }

@@ -255,7 +255,8 @@ function prepareRecord(
   return { key, value, headerKeys, headers, timestampDelta, bodySize };
 }
 
-function writeNullableBytes(target: Uint8Array, position: number, bytes: Uint8Array | null): number {
+/** A key, value or header value: its varint length (-1 for null), then its bytes. */
+export function writeNullableBytes(target: Uint8Array, position: number, bytes: Uint8Array | null): number {
   if (bytes === null) return writeVarint(target, position, -1);
   const at = writeVarint(target, position, bytes.length);
   target.set(bytes, at);
