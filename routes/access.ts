@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { type AccessControl, ANONYMOUS, type Principal } from "../lib/auth/access-control.ts";
 import { hasRole, isAdmin, mayUseTopic } from "../lib/auth/grants.ts";
-import type { ProduceRateLimiter } from "../lib/auth/produce-rate.ts";
+import { type ProduceRateLimiter, produceRateRefusal } from "../lib/auth/produce-rate.ts";
 import { FORWARDED_HEADER } from "../lib/cluster/replicated-append.ts";
 import { SluiceError } from "../lib/errors.ts";
 import { splitBatches } from "../lib/gateway/batch-frames.ts";
@@ -170,15 +170,10 @@ async function meteredProduce(
   options: { limiter: ProduceRateLimiter; kind: ProduceKind; metrics: SluiceMetrics },
 ): Promise<Response | undefined> {
   const { limiter } = options;
-  const waitMs = limiter.retryAfterMs();
-  if (waitMs > 0) {
-    options.metrics.limitHit("produce_rate");
-    const error = new SluiceError(
-      "PRODUCE_RATE_LIMITED",
-      `this token's produce rate is used up: retry in ${waitMs} ms`,
-    );
-    const response = errorResponse(error, c);
-    response.headers.set("retry-after", String(Math.max(1, Math.ceil(waitMs / 1000))));
+  const refusal = produceRateRefusal(limiter, options.metrics);
+  if (refusal !== undefined) {
+    const response = errorResponse(refusal.error, c);
+    response.headers.set("retry-after", String(Math.max(1, Math.ceil(refusal.waitMs / 1000))));
     return response;
   }
   await next();

@@ -5,6 +5,7 @@
 import { Buffer } from "node:buffer";
 import type { AccessControl, Principal } from "../lib/auth/access-control.ts";
 import { hasRole, isAdmin, mayUseTopic } from "../lib/auth/grants.ts";
+import { produceRateRefusal } from "../lib/auth/produce-rate.ts";
 import { SluiceError } from "../lib/errors.ts";
 import type { FrameGuard } from "../lib/gateway/ws-hub.ts";
 import { CLOSE_CODES, type ClientFrame, type RejectedFrame } from "../lib/gateway/ws-protocol.ts";
@@ -94,15 +95,8 @@ function meteredProduce(
 ): ClientFrame {
   const limiter = options.access.rateLimiterOf(options.principal);
   if (limiter === undefined) return frame;
-  const waitMs = limiter.retryAfterMs();
-  if (waitMs > 0) {
-    options.metrics.limitHit("produce_rate");
-    const error = new SluiceError(
-      "PRODUCE_RATE_LIMITED",
-      `this token's produce rate is used up: retry in ${waitMs} ms`,
-    );
-    return rejected(frame, error);
-  }
+  const refusal = produceRateRefusal(limiter, options.metrics);
+  if (refusal !== undefined) return rejected(frame, refusal.error);
   const bytes = typeof raw === "string" ? Buffer.byteLength(raw) : raw.byteLength;
   limiter.charge({ bytes, records: frame.records.length });
   return frame;

@@ -3,6 +3,8 @@
 // larger than the bucket still goes through and the producer then waits its debt off (Kafka's
 // quotas throttle after the fact the same way). An empty rate (0) does not limit.
 import type { Clock } from "../clock.ts";
+import { SluiceError } from "../errors.ts";
+import type { SluiceMetrics } from "../metrics/sluice-metrics.ts";
 import { PRODUCE_RATE_BURST_S, PRODUCE_RATE_RETRY_AFTER_MS_MAX } from "./limits.ts";
 
 export interface ProduceRates {
@@ -82,4 +84,22 @@ export class ProduceRateLimiter {
     this.#bytes?.charge(amount.bytes, nowMs);
     this.#records?.charge(amount.records, nowMs);
   }
+}
+
+/**
+ * PRODUCE_RATE_LIMITED while the token is in debt, with the hit counted in /metrics; undefined when
+ * the produce may go. HTTP answers it as a 429 with Retry-After, a WebSocket as an error frame.
+ */
+export function produceRateRefusal(
+  limiter: ProduceRateLimiter,
+  metrics: Pick<SluiceMetrics, "limitHit">,
+): { error: SluiceError; waitMs: number } | undefined {
+  const waitMs = limiter.retryAfterMs();
+  if (waitMs <= 0) return undefined;
+  metrics.limitHit("produce_rate");
+  const error = new SluiceError(
+    "PRODUCE_RATE_LIMITED",
+    `this token's produce rate is used up: retry in ${waitMs} ms`,
+  );
+  return { error, waitMs };
 }
