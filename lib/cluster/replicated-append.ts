@@ -3,6 +3,7 @@
 // acks=all) and, for acks=all, answered once the ISR has them; batches for partitions another node
 // leads are forwarded there as raw batches, whatever form the client sent them in (JSON, raw, the
 // WebSocket), and its answer is passed on.
+import { Buffer } from "node:buffer";
 import { ERRORS, type ErrorName, SluiceError } from "../errors.ts";
 import type { AppendBatchesOptions, PendingBatch } from "../gateway/append-batches.ts";
 import { RECORD_BATCH_MEDIA_TYPE } from "../gateway/batch-frames.ts";
@@ -118,7 +119,7 @@ async function forwardBatches(
         "content-type": RECORD_BATCH_MEDIA_TYPE,
         [FORWARDED_HEADER]: String(cluster.nodeId),
       },
-      body: concat(batches),
+      body: Buffer.concat(batches),
     });
   } catch (error) {
     throw new SluiceError(
@@ -161,14 +162,4 @@ export function remoteError(
     return new SluiceError(name as ErrorName, error?.message ?? name, field === undefined ? {} : { field });
   }
   return new SluiceError("LEADER_NOT_AVAILABLE", `node ${node.id} answered ${status}`);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
