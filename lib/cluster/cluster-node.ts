@@ -2,7 +2,7 @@
 // and a poll as a safety net), creates and deletes local topics as the metadata says, runs the
 // controller while it holds the controller key, and hands partition states to the replica manager.
 // The gateway asks it who leads what and goes through it for appends and topic changes.
-import { isSluiceError, SluiceError } from "../errors.ts";
+import { SluiceError } from "../errors.ts";
 import { PARTITIONS_PER_TOPIC_MAX } from "../limits.ts";
 import { isInternalTopic, type LogManager, validateTopicName } from "../topics/log-manager.ts";
 import { parseTopicConfig, topicConfigSchema } from "../topics/topic-config.ts";
@@ -387,8 +387,4 @@ export class ClusterNode {
     await this.replicas.close();
     await this.store.close();
   }
-}
-
-export function isClusterError(error: unknown): boolean {
-  return isSluiceError(error) && error.code >= 10_000 && error.code < 11_000;
 }
