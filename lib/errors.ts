@@ -126,6 +126,14 @@ export const ERRORS = {
   INVALID_REPLICATION_FACTOR: { code: 10007, status: 400, retriable: false, kafkaCode: 38 },
   /** etcd cannot be reached: cluster metadata (topics, leadership) cannot change now. */
   COORDINATOR_NOT_AVAILABLE: { code: 10008, status: 503, retriable: true, kafkaCode: 15 },
+  /** A reassignment's replica list is empty, repeats a node or names a node that is not live. */
+  INVALID_REPLICA_ASSIGNMENT: { code: 10010, status: 400, retriable: false, kafkaCode: 39 },
+  /** Cancel asked for a partition with no reassignment under way. */
+  NO_REASSIGNMENT_IN_PROGRESS: { code: 10011, status: 409, retriable: false, kafkaCode: 85 },
+  /** The reassignment cannot be cancelled: no original replica is in sync to go back to. */
+  REASSIGNMENT_NOT_CANCELLABLE: { code: 10012, status: 409, retriable: false, kafkaCode: 60 },
+  /** A cluster request (reassignment) on a node that runs alone. */
+  NOT_CLUSTERED: { code: 10013, status: 400, retriable: false, kafkaCode: 35 },
 } as const;
 
 export type ErrorName = keyof typeof ERRORS;

@@ -59,6 +59,21 @@ export const topicAnswer: z.ZodType<TopicDescription> = z
               leaderEpoch: z.number().int().min(0),
               replicas: z.array(z.number().int().min(0)),
               isr: z.array(z.number().int().min(0)),
+              addingReplicas: z
+                .array(z.number().int().min(0))
+                .meta({ description: "A reassignment under way: replicas catching up to join." }),
+              removingReplicas: z
+                .array(z.number().int().min(0))
+                .meta({ description: "A reassignment under way: replicas to drop once it completes." }),
+              offsetsFrom: z
+                .number()
+                .int()
+                .min(0)
+                .meta({
+                  description:
+                    "The node whose log the offsets and segments describe: the leader, or the node " +
+                    "answering when the leader could not be asked.",
+                }),
             })
             .strict()
             .optional()

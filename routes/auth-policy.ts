@@ -140,6 +140,9 @@ export const ROUTE_POLICY: Readonly<Record<string, Requirement>> = {
   "GET /api/v1/cluster": TOKEN,
   "GET /api/v1/cluster/replica/fetch": ADMIN,
   "GET /api/v1/cluster/replica/epoch-end": ADMIN,
+  "GET /api/v1/cluster/reassignments": TOKEN,
+  "POST /api/v1/cluster/reassignments": ADMIN,
+  "DELETE /api/v1/cluster/reassignments/{topic}/{partition}": ADMIN,
 };
 
 /**

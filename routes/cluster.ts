@@ -1,8 +1,10 @@
-// The cluster: GET /cluster (nodes, controller, health), and the two requests followers make to
-// their leaders (lib/cluster/replica-protocol.ts). On a single node /cluster says so and the replica
-// routes answer NOT_LEADER_OR_FOLLOWER.
+// The cluster: GET /cluster (nodes, controller, health), partition reassignments (start, list,
+// cancel), and the two requests followers make to their leaders (lib/cluster/replica-protocol.ts).
+// On a single node /cluster says so, reassignments answer NOT_CLUSTERED and the replica routes
+// NOT_LEADER_OR_FOLLOWER.
 import { Hono } from "hono";
 import { z } from "zod";
+import { cancelReassignmentOf, listReassignments, startReassignments } from "../lib/cluster/reassignments.ts";
 import {
   EPOCH_END_PATH,
   epochEndAnswer,
@@ -14,8 +16,9 @@ import {
 import { SluiceError } from "../lib/errors.ts";
 import { RECORD_BATCH_MEDIA_TYPE } from "../lib/gateway/batch-frames.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
-import { describeRoute, json } from "./route-docs.ts";
-import { queryOf } from "./validate.ts";
+import { PARTITIONS_PER_TOPIC_MAX } from "../lib/limits.ts";
+import { describeRoute, JSON_BODY_ERRORS, json } from "./route-docs.ts";
+import { limitBody, paramsOf, parseInput, partitionParams, queryOf, readJsonBody } from "./validate.ts";
 
 const API_PREFIX = "/api/v1/cluster";
 
@@ -56,6 +59,43 @@ const clusterAnswer = z
 
 export type ClusterAnswer = z.output<typeof clusterAnswer>;
 
+const nodeId = z.number().int().min(0);
+
+const reassignBody = z
+  .object({
+    partitions: z
+      .array(
+        z
+          .object({
+            topic: z.string().min(1),
+            partition: z.number().int().min(0),
+            replicas: z.array(nodeId).min(1).max(PARTITIONS_PER_TOPIC_MAX).meta({
+              description: "The node ids to hold the partition, preferred leader first.",
+            }),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(PARTITIONS_PER_TOPIC_MAX),
+  })
+  .strict()
+  .meta({ examples: [{ partitions: [{ topic: "orders", partition: 0, replicas: [3, 2] }] }] });
+
+const reassignmentStatus = z
+  .object({
+    topic: z.string(),
+    partition: z.number().int(),
+    replicas: z.array(nodeId).meta({ description: "The replicas it moves to (its replicas once done)." }),
+    addingReplicas: z.array(nodeId).meta({ description: "Catching up as followers before they count." }),
+    removingReplicas: z.array(nodeId).meta({ description: "Dropped once every new replica is in sync." }),
+    leader: nodeId.nullable(),
+    leaderEpoch: z.number().int(),
+    isr: z.array(nodeId),
+    inProgress: z.boolean(),
+  })
+  .strict();
+const reassignmentsAnswer = z.object({ reassignments: z.array(reassignmentStatus) }).strict();
+
 export function clusterRoutes(gateway: Gateway): Hono {
   const app = new Hono();
   const cluster = () => {
@@ -73,6 +113,78 @@ export function clusterRoutes(gateway: Gateway): Hono {
       responses: { 200: { description: "This node's view of the cluster.", content: json(clusterAnswer) } },
     }),
     (c) => c.json(gateway.cluster ? { enabled: true, ...gateway.cluster.describe() } : { enabled: false }),
+  );
+
+  /** The admin routes need cluster mode: on a single node they answer a plain, final refusal. */
+  const clustered = () => {
+    if (gateway.cluster === undefined) {
+      throw new SluiceError(
+        "NOT_CLUSTERED",
+        "this node runs alone: start it with nodeId, advertisedUrl and etcdEndpoints",
+      );
+    }
+    return gateway.cluster;
+  };
+
+  app.get(
+    "/reassignments",
+    describeRoute({
+      tag: "Cluster",
+      summary: "Partition reassignments under way",
+      responses: { 200: { description: "Partitions moving now.", content: json(reassignmentsAnswer) } },
+      errors: ["NOT_CLUSTERED"],
+    }),
+    (c) => c.json({ reassignments: listReassignments(clustered()) }),
+  );
+
+  app.post(
+    "/reassignments",
+    describeRoute({
+      tag: "Cluster",
+      summary: "Move partitions to other nodes",
+      description:
+        "Kafka's reassignment: the new replicas fetch as followers while the partition keeps serving; " +
+        "once all are in the ISR the old ones are dropped, and a leader that is not among the new " +
+        "replicas hands over to one that is. Answers as soon as the moves are started; " +
+        "GET /cluster/reassignments follows them. Every entry is checked before any starts.",
+      body: { content: json(reassignBody) },
+      responses: { 202: { description: "The moves, started.", content: json(reassignmentsAnswer) } },
+      errors: [
+        ...JSON_BODY_ERRORS,
+        "NOT_CLUSTERED",
+        "INVALID_REPLICA_ASSIGNMENT",
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        "COORDINATOR_NOT_AVAILABLE",
+      ],
+    }),
+    limitBody(gateway.metrics),
+    async (c) => {
+      const cluster = clustered();
+      const body = parseInput(reassignBody, await readJsonBody(c));
+      return c.json({ reassignments: await startReassignments(cluster, body.partitions) }, 202);
+    },
+  );
+
+  app.delete(
+    "/reassignments/:topic/:partition",
+    describeRoute({
+      tag: "Cluster",
+      summary: "Cancel a partition's reassignment",
+      description: "Goes back to the original replicas (possible while one of them is in sync).",
+      responses: { 200: { description: "The partition, going back.", content: json(reassignmentStatus) } },
+      errors: [
+        "NOT_CLUSTERED",
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        "NO_REASSIGNMENT_IN_PROGRESS",
+        "REASSIGNMENT_NOT_CANCELLABLE",
+        "COORDINATOR_NOT_AVAILABLE",
+      ],
+    }),
+    paramsOf(partitionParams),
+    async (c) => {
+      const { topic, partition } = c.req.valid("param");
+      return c.json(await cancelReassignmentOf(clustered(), topic, partition));
+    },
   );
 
   app.get(

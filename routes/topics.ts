@@ -2,6 +2,7 @@
 // counts and config keys; these handlers check the shapes and pass them on.
 import { Hono } from "hono";
 import { z } from "zod";
+import { FORWARDED_HEADER } from "../lib/cluster/replicated-append.ts";
 import { alterTopicConfig, createTopic, deleteTopic, describeTopic } from "../lib/cluster/topic-admin.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
 import { PARTITIONS_PER_TOPIC_MAX } from "../lib/limits.ts";
@@ -100,7 +101,11 @@ export function topicRoutes(gateway: Gateway): Hono {
       errors: ["UNKNOWN_TOPIC_OR_PARTITION"],
     }),
     paramsOf(topicParams),
-    (c) => c.json(describeTopic(gateway, c.req.valid("param").topic)),
+    async (c) => {
+      // A peer asking (forwarded) wants this node's own view of the partitions it leads.
+      const localOnly = c.req.header(FORWARDED_HEADER) !== undefined;
+      return c.json(await describeTopic(gateway, c.req.valid("param").topic, { localOnly }));
+    },
   );
 
   app.patch(

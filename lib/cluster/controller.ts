@@ -1,11 +1,13 @@
 // The controller's work, run on whichever node holds the controller key in etcd each time the
-// metadata changes: give new topics their replicas and first leaders, and re-elect partitions whose
-// leader or ISR members died (placement.ts decides; every write compares the partition's version, so
-// a controller that lost its seat, or a leader's concurrent ISR change, cannot be overwritten).
+// metadata changes: give new topics their replicas and first leaders, re-elect partitions whose
+// leader or ISR members died (placement.ts decides), and complete reassignments whose target
+// replicas caught up (reassignment.ts). Every write compares the partition's version, so a
+// controller that lost its seat, or a leader's concurrent ISR change, cannot be overwritten.
 import { parseTopicConfig } from "../topics/topic-config.ts";
 import type { ClusterStore } from "./cluster-store.ts";
 import { type ClusterSnapshot, partitionId } from "./metadata.ts";
 import { assignReplicas, DEFAULT_REPLICATION_FACTOR_MAX, initialState, reelect } from "./placement.ts";
+import { completeReassignment } from "./reassignment.ts";
 
 export interface ControllerOptions {
   store: ClusterStore;
@@ -57,7 +59,9 @@ export async function reconcile(snapshot: ClusterSnapshot, options: ControllerOp
     } catch {
       unclean = false;
     }
-    const next = reelect(versioned.state, live, unclean);
+    // A dead leader is replaced first; a reassignment whose target replicas all caught up completes
+    // on the pass after (each write is compared on the partition's version).
+    const next = reelect(versioned.state, live, unclean) ?? completeReassignment(versioned.state);
     if (next === undefined) continue;
     const written = await store.compareAndPutPartition(
       versioned.topic,
@@ -73,6 +77,7 @@ export async function reconcile(snapshot: ClusterSnapshot, options: ControllerOp
       leader: next.leader,
       leaderEpoch: next.leaderEpoch,
       isr: next.isr,
+      replicas: next.replicas,
       previousLeader: versioned.state.leader,
     });
   }

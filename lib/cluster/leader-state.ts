@@ -34,9 +34,20 @@ export class LeaderState {
     nowMs: number,
   ) {
     this.isr = [...state.isr];
-    for (const id of state.replicas) {
-      if (id === selfId) continue;
-      // A new leader gives every follower a full lag period to show it is still caught up (Kafka too).
+    this.setReplicas(state.replicas, nowMs);
+  }
+
+  /**
+   * Follows the replica set (a reassignment adds and drops replicas while this node leads): a new
+   * follower starts unknown, a dropped one is forgotten. A new leader gives every follower a full
+   * lag period to show it is still caught up (Kafka too), and so does an added one.
+   */
+  setReplicas(replicas: readonly number[], nowMs: number): void {
+    for (const id of [...this.#followers.keys()]) {
+      if (!replicas.includes(id)) this.#followers.delete(id);
+    }
+    for (const id of replicas) {
+      if (id === this.selfId || this.#followers.has(id)) continue;
       this.#followers.set(id, {
         logEndOffset: UNKNOWN_OFFSET,
         lastCaughtUpMs: nowMs,

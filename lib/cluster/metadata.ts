@@ -2,7 +2,8 @@
 //   <prefix>/nodes/<id>                 {id, url}: a live node, put with the node's lease (membership)
 //   <prefix>/controller                 {id}: the controller, put with its lease (the election)
 //   <prefix>/topics/<name>              {name, partitions, config, createdMs}: the topic as created
-//   <prefix>/partitions/<name>/<p>      {leader, leaderEpoch, replicas, isr}: Kafka's partition state
+//   <prefix>/partitions/<name>/<p>      {leader, leaderEpoch, replicas, isr, addingReplicas,
+//                                        removingReplicas}: Kafka's partition state (KIP-455)
 // Each value is checked with zod when read; etcd's mod revision of a partition key is its version,
 // compared on every write (Kafka's partition epoch), so a stale writer's change is refused.
 import { z } from "zod";
@@ -29,6 +30,13 @@ export const partitionState = z.object({
   leaderEpoch: z.number().int().min(0),
   replicas: z.array(z.number().int().min(0)),
   isr: z.array(z.number().int().min(0)),
+  /**
+   * A reassignment under way (Kafka's KIP-455): replicas being added, which catch up as followers
+   * before they count, and replicas to drop once every target replica is in the ISR. The target is
+   * `replicas` without `removingReplicas`; the original is `replicas` without `addingReplicas`.
+   */
+  addingReplicas: z.array(z.number().int().min(0)).default([]),
+  removingReplicas: z.array(z.number().int().min(0)).default([]),
 });
 export type PartitionState = z.output<typeof partitionState>;
 

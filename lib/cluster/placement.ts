@@ -28,7 +28,14 @@ export function assignReplicas(
 
 /** A new partition's first state: the first replica leads, every replica is in sync (all are empty). */
 export function initialState(replicas: number[]): PartitionState {
-  return { leader: replicas[0]!, leaderEpoch: 0, replicas, isr: [...replicas] };
+  return {
+    leader: replicas[0]!,
+    leaderEpoch: 0,
+    replicas,
+    isr: [...replicas],
+    addingReplicas: [],
+    removingReplicas: [],
+  };
 }
 
 /**
@@ -67,6 +74,8 @@ export function sameState(a: PartitionState, b: PartitionState): boolean {
     a.leader === b.leader &&
     a.leaderEpoch === b.leaderEpoch &&
     a.replicas.join() === b.replicas.join() &&
-    a.isr.join() === b.isr.join()
+    a.isr.join() === b.isr.join() &&
+    a.addingReplicas.join() === b.addingReplicas.join() &&
+    a.removingReplicas.join() === b.removingReplicas.join()
   );
 }

@@ -85,6 +85,7 @@ export class ReplicaManager {
       if (current !== undefined && current.state.leaderEpoch === state.leaderEpoch) {
         // The controller (a dead follower) or our own ISR write changed the state: adopt it.
         current.state.state = state;
+        current.state.setReplicas(state.replicas, Date.now());
         current.state.modRevision = versioned.modRevision;
         current.state.isr = [...state.isr];
         current.state.pendingIsr = undefined;

@@ -1,9 +1,13 @@
 // Topic changes as the routes make them: through etcd in cluster mode (every node then applies
-// them), straight to the local logs on a single node. Describe adds who leads each partition.
+// them), straight to the local logs on a single node. Describe adds who leads each partition, and
+// takes each partition's offsets from its leader.
 import { SluiceError } from "../errors.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import type { PartitionDescription, TopicDescription } from "../topics/log-manager.ts";
 import type { TopicConfigInput } from "../topics/topic-config.ts";
+import type { ClusterNode } from "./cluster-node.ts";
+import { peerHeaders } from "./peer-auth.ts";
+import { FORWARDED_HEADER } from "./replicated-append.ts";
 
 export async function createTopic(
   gateway: Gateway,
@@ -39,23 +43,70 @@ export async function alterTopicConfig(
 
 type PartitionReplication = NonNullable<PartitionDescription["replication"]>;
 
-/** The topic as the log manager describes it, with each partition's leader, replicas and ISR. */
-export function describeTopic(gateway: Gateway, name: string): TopicDescription {
+/** How long describe waits for a leader's view of its partitions before showing this node's own. */
+const LEADER_DESCRIBE_TIMEOUT_MS = 2000;
+
+/**
+ * The topic with each partition's leader, replicas and ISR, and its offsets and segments as its
+ * leader has them: a follower's log trails the leader's, and a node that holds no replica of a
+ * partition has only an empty log. Each remote leader is asked once (its local view, so the request
+ * goes no further); a leader that does not answer in time leaves this node's view, and
+ * `offsetsFrom` says whose log each partition's figures come from. `localOnly`: a peer asks.
+ */
+export async function describeTopic(
+  gateway: Gateway,
+  name: string,
+  options: { localOnly?: boolean } = {},
+): Promise<TopicDescription> {
   const description = gateway.logs.describeTopic(name);
   const cluster = gateway.cluster;
   if (cluster === undefined || !cluster.manages(name)) return description;
+  const remoteLeaders = new Map<number, string>();
+  if (!options.localOnly) {
+    for (const { partition } of description.partitions) {
+      const leader = cluster.leaderOf(name, partition);
+      if (leader.kind === "remote") remoteLeaders.set(leader.node.id, leader.node.url);
+    }
+  }
+  const views = new Map<number, TopicDescription | undefined>();
+  await Promise.all(
+    [...remoteLeaders].map(async ([id, url]) => views.set(id, await describeOn(cluster, url, name))),
+  );
   return {
     ...description,
-    partitions: description.partitions.map((partition) => {
-      const state = cluster.partitionState(name, partition.partition);
-      if (state === undefined) return partition;
+    partitions: description.partitions.map((local) => {
+      const state = cluster.partitionState(name, local.partition);
+      if (state === undefined) return local;
+      const leaderView =
+        state.leader === cluster.nodeId ? undefined : views.get(state.leader)?.partitions[local.partition];
       const replication: PartitionReplication = {
         leader: state.leader < 0 ? null : state.leader,
         leaderEpoch: state.leaderEpoch,
         replicas: state.replicas,
         isr: state.isr,
+        addingReplicas: state.addingReplicas,
+        removingReplicas: state.removingReplicas,
+        offsetsFrom: leaderView === undefined ? cluster.nodeId : state.leader,
       };
-      return { ...partition, replication };
+      const { replication: _theirs, ...figures } = leaderView ?? local;
+      return { ...figures, partition: local.partition, replication };
     }),
   };
+}
+
+async function describeOn(
+  cluster: ClusterNode,
+  url: string,
+  name: string,
+): Promise<TopicDescription | undefined> {
+  try {
+    const response = await fetch(`${url}/api/v1/topics/${encodeURIComponent(name)}`, {
+      headers: { ...peerHeaders(cluster.options.interNodeToken), [FORWARDED_HEADER]: String(cluster.nodeId) },
+      signal: AbortSignal.timeout(LEADER_DESCRIBE_TIMEOUT_MS),
+    });
+    if (!response.ok) return undefined;
+    return (await response.json()) as TopicDescription;
+  } catch {
+    return undefined;
+  }
 }

@@ -67,7 +67,16 @@ export interface PartitionDescription {
   sizeBytes: number;
   segments: SegmentInfo[];
   /** Cluster mode: the partition's leader (null: none now), leader epoch, replicas and ISR, by node id. */
-  replication?: { leader: number | null; leaderEpoch: number; replicas: number[]; isr: number[] };
+  replication?: {
+    leader: number | null;
+    leaderEpoch: number;
+    replicas: number[];
+    isr: number[];
+    addingReplicas: number[];
+    removingReplicas: number[];
+    /** The node whose log the offsets and segments describe (the leader's, when it answered). */
+    offsetsFrom: number;
+  };
 }
 
 export interface TopicDescription {

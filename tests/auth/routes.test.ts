@@ -42,6 +42,13 @@ const CASES: Record<string, RouteCase> = {
   "GET /api/v1/cluster": { refused: [], allowed: "stranger" },
   "GET /api/v1/cluster/replica/fetch": { refused: NON_ADMINS, allowed: "admin" },
   "GET /api/v1/cluster/replica/epoch-end": { refused: NON_ADMINS, allowed: "admin" },
+  "GET /api/v1/cluster/reassignments": { refused: [], allowed: "stranger" },
+  "POST /api/v1/cluster/reassignments": {
+    refused: NON_ADMINS,
+    allowed: "admin",
+    body: { partitions: [{ topic: TOPIC, partition: 0, replicas: [1] }] },
+  },
+  "DELETE /api/v1/cluster/reassignments/{topic}/{partition}": { refused: NON_ADMINS, allowed: "admin" },
   "GET /api/v1/whoami": { refused: [], allowed: "stranger" },
   "GET /api/v1/tokens": { refused: NON_ADMINS, allowed: "admin" },
   "POST /api/v1/tokens": {

@@ -77,22 +77,24 @@ export function partitionBytes(dataDir: string, topic: string): Buffer {
 
 /**
  * After the load stopped: every acknowledged record is at its offset, offsets run 0.. without a gap
- * or repeat, every replica has caught up to the same high watermark, and (once stopped) all three
- * hold the same bytes.
+ * or repeat, every replica (`replicaIds`, every node by default) has caught up to the same high
+ * watermark, and (once stopped) they all hold the same bytes.
  */
 export async function verifyAcked(
   cluster: Cluster,
   topic: string,
   load: AckedLoad,
+  replicaIds: number[] = cluster.nodes.map((node) => node.id),
 ): Promise<{ records: number; bytes: number }> {
+  const replicas = cluster.nodes.filter((node) => replicaIds.includes(node.id));
   const state = await cluster.waitForState(
     topic,
     0,
     "all replicas in sync",
-    (s) => s.replication?.isr.length === 3 && s.highWatermark === s.logEndOffset,
+    (s) => s.replication?.isr.length === replicas.length && s.highWatermark === s.logEndOffset,
     30_000,
   );
-  for (const node of cluster.running()) {
+  for (const node of replicas) {
     await cluster.waitForState(
       topic,
       0,
@@ -116,11 +118,11 @@ export async function verifyAcked(
       );
     }
   }
-  for (const node of cluster.nodes) await node.stop();
-  const [first, ...others] = cluster.nodes.map((node) => partitionBytes(node.dataDir, topic));
+  for (const node of cluster.nodes) if (node.running) await node.stop();
+  const [first, ...others] = replicas.map((node) => partitionBytes(node.dataDir, topic));
   for (const [i, bytes] of others.entries()) {
     if (!bytes.equals(first!))
-      throw new Error(`node ${cluster.nodes[i + 1]!.id}'s log differs from node ${cluster.nodes[0]!.id}'s`);
+      throw new Error(`node ${replicas[i + 1]!.id}'s log differs from node ${replicas[0]!.id}'s`);
   }
   return { records: records.length, bytes: first!.length };
 }

@@ -200,6 +200,17 @@ export class Cluster {
     return new Cluster(root, etcd, nodes);
   }
 
+  /** Starts one more node (the next id) in the same cluster, as an operator adds a box. */
+  async addNode(): Promise<SluiceNode> {
+    const first = this.nodes[0]!;
+    const id = Math.max(...this.nodes.map((node) => node.id)) + 1;
+    const dataDir = join(this.root, `node-${id}`);
+    const node = new SluiceNode(id, await freePort(), dataDir, this.etcd, first.prefix, first.options);
+    await node.start();
+    this.nodes.push(node); // only now: load generators pick from the running nodes
+    return node;
+  }
+
   node(id: number): SluiceNode {
     return this.nodes.find((node) => node.id === id)!;
   }

@@ -635,6 +635,30 @@ const cases: BadInput[] = [
     field: "topic",
   },
 
+  // Cluster requests on a node that runs alone
+  {
+    name: "reassign on a single node",
+    send: () =>
+      post(
+        "/cluster/reassignments",
+        JSON.stringify({ partitions: [{ topic: "bad", partition: 0, replicas: [1] }] }),
+      ),
+    status: 400,
+    error: "NOT_CLUSTERED",
+  },
+  {
+    name: "cancel a reassignment on a single node",
+    send: () => fetch(`${node.api}/cluster/reassignments/bad/0`, { method: "DELETE" }),
+    status: 400,
+    error: "NOT_CLUSTERED",
+  },
+  {
+    name: "list reassignments on a single node",
+    send: () => get("/cluster/reassignments"),
+    status: 400,
+    error: "NOT_CLUSTERED",
+  },
+
   // Routing
   { name: "an unknown route", send: () => get("/nothing-here"), status: 404, error: "NOT_FOUND" },
   {
