@@ -45,6 +45,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "list, describe or reset consumer groups",
     load: async () => (await import("./groups-command.ts")).runGroups,
   },
+  cluster: {
+    summary: "a cluster's nodes and health; move partitions between nodes (reassign, cancel)",
+    load: async () => (await import("./cluster-command.ts")).runCluster,
+  },
   bench: {
     summary: "measure produce, consume and latency against a node (or a temporary one)",
     load: async () => (await import("./bench-command.ts")).runBench,

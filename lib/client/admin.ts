@@ -1,6 +1,9 @@
 // A typed client for every HTTP route of Sluice (README "HTTP API"): topics, JSON and raw produce,
 // fetch, offsets, idempotent producer ids, consumer groups, health and metrics. The answer types are
 // the server's own (type imports only, erased at build), so a change on the server fails tsc here.
+
+import type { ClusterAnswer } from "../../routes/cluster.ts";
+import type { ReassignmentRequest, ReassignmentStatus } from "../cluster/reassignments.ts";
 import type { Acks } from "../gateway/append-batches.ts";
 import { RECORD_BATCH_MEDIA_TYPE } from "../gateway/batch-frames.ts";
 import type { ListedOffset } from "../gateway/list-offsets.ts";
@@ -18,6 +21,7 @@ import { HttpClient, type HttpClientOptions } from "./http.ts";
 export type {
   Acks,
   AssignorName,
+  ClusterAnswer,
   CommittedOffset,
   FetchPayloadFormat,
   GroupDescription,
@@ -30,6 +34,8 @@ export type {
   ProduceBatchesResult,
   ProducedRecord,
   ProduceRecordsResult,
+  ReassignmentRequest,
+  ReassignmentStatus,
   TopicConfig,
   TopicConfigInput,
   TopicDescription,
@@ -281,6 +287,36 @@ export class SluiceAdmin {
 
   async leaveGroup(group: string, memberId: string): Promise<void> {
     await this.http.send("DELETE", `${API}/groups/${enc(group)}/members/${enc(memberId)}`);
+  }
+
+  // Cluster -------------------------------------------------------------------------------------
+
+  /** Nodes, controller and partition health (`enabled: false` on a node that runs alone). */
+  cluster(): Promise<ClusterAnswer> {
+    return this.http.json("GET", `${API}/cluster`);
+  }
+
+  /** Starts moving partitions to new replica lists (cluster mode); answers once they are started. */
+  async reassignPartitions(partitions: ReassignmentRequest[]): Promise<ReassignmentStatus[]> {
+    const answer = await this.http.json<{ reassignments: ReassignmentStatus[] }>(
+      "POST",
+      `${API}/cluster/reassignments`,
+      { json: { partitions } },
+    );
+    return answer.reassignments;
+  }
+
+  async listReassignments(): Promise<ReassignmentStatus[]> {
+    const answer = await this.http.json<{ reassignments: ReassignmentStatus[] }>(
+      "GET",
+      `${API}/cluster/reassignments`,
+    );
+    return answer.reassignments;
+  }
+
+  /** Goes back to the partition's replicas before the move. */
+  cancelReassignment(topic: string, partition: number): Promise<ReassignmentStatus> {
+    return this.http.json("DELETE", `${API}/cluster/reassignments/${enc(topic)}/${partition}`);
   }
 
   // Operations ----------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 // over a partition from its leader while acks=all producers keep writing, and nothing acknowledged
 // is lost; a move is cancelled; bad requests are refused with the right errors.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runSluice } from "../cli/helpers.ts";
 import { createReplicatedTopic, leaderOf, verifyAcked } from "./failover-rounds.ts";
 import { Cluster, type SluiceNode, waitUntil } from "./harness.ts";
 import { AckedLoad } from "./load.ts";
@@ -158,4 +161,47 @@ test("a move is cancelled back to the original replicas; bad requests start noth
   expect(await reassignments(via)).toEqual([]);
   const unchanged = await cluster.partitionState("staying", 0);
   expect(unchanged.replication!.replicas).toEqual(original);
+}, 120_000);
+
+test("sluice cluster: status lists the nodes, reassign --wait moves a partition, and so does a plan file in Kafka's format", async () => {
+  const via = cluster.nodes[0]!;
+  const sluice = (args: string[]) => runSluice(["cluster", ...args], { env: { SLUICE_URL: via.url } });
+  const status = await sluice(["status", "--json"]);
+  expect(status.exitCode).toBe(0);
+  const nodes = (JSON.parse(status.stdout) as { nodes: Array<{ id: number; live: boolean }> }).nodes;
+  expect(nodes.filter((node) => node.live).map((node) => node.id)).toEqual(
+    cluster.nodes.map((node) => node.id),
+  );
+  expect((await sluice(["status"])).stdout).toContain("under-replicated");
+
+  await createReplicatedTopic(cluster, "planned", { "replication.factor": 1 });
+  const before = await cluster.waitForState("planned", 0, "a leader", (s) => s.replication?.leader !== null);
+  const others = cluster.nodes.map((node) => node.id).filter((id) => id !== before.replication!.leader);
+  const moved = await sluice([
+    "reassign",
+    "planned",
+    "0",
+    "--replicas",
+    others.join(","),
+    "--wait",
+    "--json",
+  ]);
+  expect(moved.stderr).toBe("");
+  expect(moved.exitCode).toBe(0);
+  expect(JSON.parse(moved.stdout)).toEqual([
+    expect.objectContaining({ topic: "planned", partition: 0, replicas: others, leader: others[0] }),
+  ]);
+
+  const plan = join(cluster.root, "plan.json");
+  writeFileSync(
+    plan,
+    JSON.stringify({ version: 1, partitions: [{ topic: "planned", partition: 0, replicas: [1] }] }),
+  );
+  expect((await sluice(["reassign", "--file", plan, "--wait"])).exitCode).toBe(0);
+  expect((await cluster.partitionState("planned", 0)).replication!.replicas).toEqual([1]);
+  expect((await sluice(["reassignments"])).stdout).toContain("no reassignments under way");
+  // Bad usage exits 2, a refusal by the node 1, cancelling nothing 5.
+  expect((await sluice(["reassign", "planned", "0", "--replicas", "one"])).exitCode).toBe(2);
+  expect((await sluice(["reassign", "planned", "0", "--replicas", "1,99"])).exitCode).toBe(1);
+  expect((await sluice(["cancel", "planned", "0"])).exitCode).toBe(5);
 }, 120_000);
