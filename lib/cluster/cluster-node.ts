@@ -352,7 +352,8 @@ export class ClusterNode {
       if (state.leader === NO_LEADER) offline++;
       else countsOf(state.leader).leaders++;
       for (const replica of state.replicas) countsOf(replica).replicas++;
-      if (state.isr.length < state.replicas.length) underReplicated++;
+      // Replicas a reassignment is adding do not count until they join (Kafka's rule too).
+      if (state.isr.length < state.replicas.length - state.addingReplicas.length) underReplicated++;
     }
     const nodes = [...perNode]
       .sort(([a], [b]) => a - b)

@@ -1,7 +1,8 @@
 // The admin UI on a real three-node cluster (real etcd, three processes) in a real Chromium: the
 // overview lists the nodes with their health and the controller, a topic's partitions show leader,
 // replicas and ISR; when a node is killed it shows as down, the ISR loses it and the
-// under-replicated count rises. Screenshots go to screenshots/cluster-*.png.
+// under-replicated count rises; a partition being moved shows which replicas join and leave.
+// Screenshots go to screenshots/cluster-*.png.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -104,4 +105,36 @@ test("the overview lists the nodes with health; partitions show leader, replicas
   const underReplicated = page.locator(".stat-card", { hasText: "Under-replicated" }).locator(".stat-value");
   expect(await underReplicated.textContent()).toBe(String(PARTITIONS));
   await shot("cluster-overview-node-down");
+}, 90_000);
+
+test("a partition being reassigned shows the replicas joining and leaving, then its new replicas", async () => {
+  const first = cluster.node(1);
+  const second = cluster.node(2);
+  expect(
+    (await sendJson(`${first.api}/topics`, { name: "moving", config: { "replication.factor": 1 } })).status,
+  ).toBe(201);
+  const reassign = (replicas: number[]) =>
+    sendJson(`${first.api}/cluster/reassignments`, {
+      partitions: [{ topic: "moving", partition: 0, replicas }],
+    });
+  // On node 1 alone first (a no-op or a quick move), so the page's node is never the one paused.
+  expect((await reassign([1])).status).toBe(202);
+  await cluster.waitForState("moving", 0, "on node 1", (s) => s.replication?.replicas.join() === "1");
+  // Node 2, paused, cannot catch up: the move stays under way until it runs again.
+  second.signal("SIGSTOP");
+  try {
+    expect((await reassign([1, 2])).status).toBe(202);
+    await page.goto(`${first.url}/ui#/topics/moving/partitions`);
+    const table = page.locator("table.table").first();
+    await table.locator(".moving").waitFor();
+    expect((await rows(table))[0]![8]).toBe("1, 2 (moving: +2)");
+    await shot("cluster-partition-moving");
+  } finally {
+    second.signal("SIGCONT");
+  }
+  await cluster.waitForState("moving", 0, "moved", (s) => s.replication?.isr.length === 2, 30_000);
+  await page.waitForFunction(() => document.querySelector("table.table .moving") === null, undefined, {
+    timeout: 15_000,
+  });
+  expect((await rows(page.locator("table.table").first()))[0]![8]).toBe("1, 2");
 }, 90_000);

@@ -59,7 +59,10 @@ export function PartitionsTab({ topic }: { topic: TopicDescription }) {
                         {p.replication?.leader ?? "none"}{" "}
                         <span class="muted">({p.replication?.leaderEpoch})</span>
                       </td>
-                      <td>{p.replication?.replicas.join(", ")}</td>
+                      <td>
+                        {p.replication?.replicas.join(", ")}
+                        <Moving replication={p.replication} />
+                      </td>
                       <td class={underReplicated(p) ? "under-replicated" : undefined}>
                         {p.replication?.isr.join(", ")}
                       </td>
@@ -101,7 +104,22 @@ export function PartitionsTab({ topic }: { topic: TopicDescription }) {
   );
 }
 
-/** The ISR is short of the replicas: shown in the warning colour. */
+type Replication = NonNullable<TopicDescription["partitions"][number]["replication"]>;
+
+/** A reassignment under way: which replicas join and which leave once they caught up. */
+function Moving({ replication }: { replication: Replication | undefined }) {
+  if (replication === undefined) return null;
+  const { addingReplicas, removingReplicas } = replication;
+  if (addingReplicas.length === 0 && removingReplicas.length === 0) return null;
+  const parts = [...addingReplicas.map((id) => `+${id}`), ...removingReplicas.map((id) => `\u2212${id}`)];
+  return <span class="muted moving"> (moving: {parts.join(" ")})</span>;
+}
+
+/**
+ * The ISR is short of the replicas (replicas being added by a reassignment do not count until they
+ * join, as in Kafka): shown in the warning colour.
+ */
 function underReplicated(p: TopicDescription["partitions"][number]): boolean {
-  return p.replication !== undefined && p.replication.isr.length < p.replication.replicas.length;
+  const r = p.replication;
+  return r !== undefined && r.isr.length < r.replicas.length - r.addingReplicas.length;
 }
