@@ -1,6 +1,7 @@
 // Topic changes as the routes make them: through etcd in cluster mode (every node then applies
 // them), straight to the local logs on a single node. Describe adds who leads each partition, and
 // takes each partition's offsets from its leader.
+import { z } from "zod";
 import { SluiceError } from "../errors.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import type { PartitionDescription, TopicDescription } from "../topics/log-manager.ts";
@@ -43,6 +44,25 @@ export async function alterTopicConfig(
 
 type PartitionReplication = NonNullable<PartitionDescription["replication"]>;
 
+/** What describe takes from a leader's answer: its figures per partition, checked like any input. */
+const offset = z.number().int().min(0);
+const leaderPartitions = z.object({
+  partitions: z.array(
+    z.object({
+      partition: offset,
+      logStartOffset: offset,
+      logEndOffset: offset,
+      highWatermark: offset,
+      segmentCount: offset,
+      sizeBytes: offset,
+      segments: z.array(
+        z.object({ baseOffset: offset, nextOffset: offset, sizeBytes: offset, maxTimestamp: z.number() }),
+      ),
+    }),
+  ),
+});
+type LeaderPartition = z.output<typeof leaderPartitions>["partitions"][number];
+
 /** How long describe waits for a leader's view of its partitions before showing this node's own. */
 const LEADER_DESCRIBE_TIMEOUT_MS = 2000;
 
@@ -68,7 +88,7 @@ export async function describeTopic(
       if (leader.kind === "remote") remoteLeaders.set(leader.node.id, leader.node.url);
     }
   }
-  const views = new Map<number, TopicDescription | undefined>();
+  const views = new Map<number, LeaderPartition[] | undefined>();
   await Promise.all(
     [...remoteLeaders].map(async ([id, url]) => views.set(id, await describeOn(cluster, url, name))),
   );
@@ -78,7 +98,9 @@ export async function describeTopic(
       const state = cluster.partitionState(name, local.partition);
       if (state === undefined) return local;
       const leaderView =
-        state.leader === cluster.nodeId ? undefined : views.get(state.leader)?.partitions[local.partition];
+        state.leader === cluster.nodeId
+          ? undefined
+          : views.get(state.leader)?.find((p) => p.partition === local.partition);
       const replication: PartitionReplication = {
         leader: state.leader < 0 ? null : state.leader,
         leaderEpoch: state.leaderEpoch,
@@ -88,8 +110,7 @@ export async function describeTopic(
         removingReplicas: state.removingReplicas,
         offsetsFrom: leaderView === undefined ? cluster.nodeId : state.leader,
       };
-      const { replication: _theirs, ...figures } = leaderView ?? local;
-      return { ...figures, partition: local.partition, replication };
+      return { ...(leaderView ?? local), replication };
     }),
   };
 }
@@ -98,14 +119,15 @@ async function describeOn(
   cluster: ClusterNode,
   url: string,
   name: string,
-): Promise<TopicDescription | undefined> {
+): Promise<LeaderPartition[] | undefined> {
   try {
     const response = await fetch(`${url}/api/v1/topics/${encodeURIComponent(name)}`, {
       headers: { ...peerHeaders(cluster.options.interNodeToken), [FORWARDED_HEADER]: String(cluster.nodeId) },
       signal: AbortSignal.timeout(LEADER_DESCRIBE_TIMEOUT_MS),
     });
     if (!response.ok) return undefined;
-    return (await response.json()) as TopicDescription;
+    const answer = leaderPartitions.safeParse(await response.json());
+    return answer.success ? answer.data.partitions : undefined;
   } catch {
     return undefined;
   }

@@ -239,7 +239,13 @@ export class Cluster {
       partitions: Array<{
         highWatermark: number;
         logEndOffset: number;
-        replication?: { leader: number | null; leaderEpoch: number; replicas: number[]; isr: number[] };
+        replication?: {
+          leader: number | null;
+          leaderEpoch: number;
+          replicas: number[];
+          isr: number[];
+          offsetsFrom: number;
+        };
       }>;
     };
     return body.partitions[partition]!;

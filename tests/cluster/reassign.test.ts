@@ -71,8 +71,13 @@ test("a new node takes a partition over from its leader under acks=all load, los
   expect(ackedAtEnd).toBeGreaterThan(ackedAtStart);
 
   // The node that left the replica set does not lead or follow any more: it forwards to the leader.
+  // Its describe shows the leader's offsets, not its own stale log's.
   const viaOld = await cluster.partitionState("moving", 0, cluster.node(oldLeader));
   expect(viaOld.replication?.replicas).toEqual([added.id, follower.id]);
+  expect(viaOld.replication?.offsetsFrom).toBe(added.id);
+  const viaLeader = await cluster.partitionState("moving", 0, added);
+  expect(viaOld.logEndOffset).toBe(viaLeader.logEndOffset);
+  expect(viaLeader.replication?.offsetsFrom).toBe(added.id);
 
   const { records } = await verifyAcked(cluster, "moving", load, [added.id, follower.id]);
   expect(records).toBeGreaterThanOrEqual(load.acked.length);
