@@ -219,8 +219,8 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
       errors: ["INVALID_GROUP_ID", "GROUP_ID_NOT_FOUND", "NON_EMPTY_GROUP", ...STORAGE_ERRORS],
     }),
     paramsOf(groupParams),
-    (c) => {
-      groups.deleteGroup(c.req.valid("param").group);
+    async (c) => {
+      await groups.deleteGroupReplicated(c.req.valid("param").group);
       return c.body(null, 204);
     },
   );
@@ -327,7 +327,7 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
     paramsOf(groupParams),
     async (c) => {
       const body = parseInput(commitBody, await readJsonBody(c));
-      return c.json({ offsets: groups.commit(c.req.valid("param").group, body) });
+      return c.json({ offsets: await groups.commitReplicated(c.req.valid("param").group, body) });
     },
   );
 
@@ -370,7 +370,9 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
     paramsOf(groupParams),
     async (c) => {
       const body = parseInput(resetBody, await readJsonBody(c));
-      return c.json({ offsets: groups.resetOffsets(c.req.valid("param").group, toResetInput(body)) });
+      return c.json({
+        offsets: await groups.resetOffsetsReplicated(c.req.valid("param").group, toResetInput(body)),
+      });
     },
   );
 

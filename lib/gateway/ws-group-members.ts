@@ -181,19 +181,30 @@ export class GroupMembers {
   #commit(frame: CommitFrame): void {
     const { group, memberId, generationId, offsets } = frame;
     const member = memberId === undefined ? undefined : this.#held(group, memberId);
-    const committed = this.#checked(member, () =>
-      this.groups.commit(group, {
+    // Checked at once (a bad commit throws here); answered once committed (cluster mode: replicated).
+    const committing = this.#checked(member, () =>
+      this.groups.commitReplicated(group, {
         offsets,
         ...(memberId === undefined ? {} : { memberId }),
         ...(generationId === undefined ? {} : { generationId }),
       }),
     );
-    this.outlet.send({
-      type: "committed",
-      requestId: frame.requestId,
-      group,
-      offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
-    });
+    committing.then(
+      (committed) => {
+        if (this.#closed) return;
+        this.outlet.send({
+          type: "committed",
+          requestId: frame.requestId,
+          group,
+          offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+        });
+      },
+      (error: unknown) => {
+        if (this.#closed) return;
+        if (member !== undefined && isSluiceError(error, "UNKNOWN_MEMBER_ID")) this.#forget(member);
+        this.outlet.sendError(error, { requestId: frame.requestId });
+      },
+    );
   }
 
   /** A member joined through this connection; UNKNOWN_MEMBER_ID for any other, as for one not in the group. */
