@@ -175,7 +175,8 @@ export class GroupCoordinator implements ConsumerLagSource {
    * loadGroupsForPartition) and served here from now on, with empty memberships (members join again).
    */
   loadPartition(partition: number): ReplayReport {
-    this.unloadPartition(partition);
+    // Still the leader (a new epoch of its own): memory already matches the log.
+    if (this.#loaded.has(partition)) return { records: 0, skipped: 0 };
     const report = this.#offsets.loadPartition(partition, this.#onSkipped);
     for (const groupId of this.#offsets.groups()) {
       if (this.#topic.partitionFor(groupId) === partition && !this.#groups.has(groupId))
