@@ -39,11 +39,11 @@ async function callRetrying(node: SluiceNode, method: string, path: string, body
   }
 }
 
-async function createTopic(name: string, partitions: number) {
+async function createTopic(name: string, partitions: number, replicationFactor = 3) {
   const answer = await call(cluster.nodes[0]!, "POST", "/topics", {
     name,
     partitions,
-    config: { "replication.factor": 3 },
+    config: { "replication.factor": replicationFactor },
   });
   expect(answer.status).toBe(201);
 }
@@ -166,23 +166,34 @@ test("two members joined through two different nodes split the partitions", asyn
 }, 60_000);
 
 test("lag is against the leaders' log ends, through any node", async () => {
-  await createTopic("lagging", 1);
+  // One replica per partition: the coordinator holds at most one of the three, and empty logs of the rest.
+  await createTopic("lagging", 3, 1);
   const group = "laggards";
   const coordinatorId = await coordinatorOf(group, cluster.nodes[0]!);
-  const produced = await callRetrying(cluster.nodes[0]!, "POST", "/topics/lagging/records?acks=all", {
-    records: Array.from({ length: 7 }, (_, i) => ({ value: i, partition: 0 })),
-  });
-  expect(produced.status).toBe(200);
+  const partitions = [0, 1, 2];
+  for (const partition of partitions) {
+    const produced = await callRetrying(cluster.nodes[0]!, "POST", "/topics/lagging/records?acks=all", {
+      records: Array.from({ length: 7 + partition }, (_, i) => ({ value: i, partition })),
+    });
+    expect(produced.status).toBe(200);
+  }
   const commit = await callRetrying(cluster.nodes[1]!, "POST", `/groups/${group}/offsets`, {
-    offsets: [{ topic: "lagging", partition: 0, offset: 2 }],
+    offsets: partitions.map((partition) => ({ topic: "lagging", partition, offset: 2 })),
   });
   expect(commit.status).toBe(200);
   for (const node of cluster.running()) {
     const described = await call(node, "GET", `/groups/${group}`);
     expect(described.servedBy ?? String(node.id)).toBe(String(coordinatorId));
-    expect(described.body.partitions).toEqual([
-      { topic: "lagging", partition: 0, memberId: null, committedOffset: 2, logEndOffset: 7, lag: 5 },
-    ]);
+    expect(described.body.partitions).toEqual(
+      partitions.map((partition) => ({
+        topic: "lagging",
+        partition,
+        memberId: null,
+        committedOffset: 2,
+        logEndOffset: 7 + partition,
+        lag: 5 + partition,
+      })),
+    );
   }
 }, 60_000);
 
@@ -191,7 +202,9 @@ test("a commit the offsets partition's ISR cannot take (below min.insync.replica
   const group = "guarded-group";
   const coordinatorId = await coordinatorOf(group, cluster.nodes[0]!);
   const coordinator = cluster.node(coordinatorId);
-  const altered = await call(coordinator, "PATCH", `/topics/${OFFSETS}/config`, { "min.insync.replicas": 2 });
+  const altered = await call(coordinator, "PATCH", `/topics/${OFFSETS}/config`, {
+    config: { "min.insync.replicas": 2 },
+  });
   expect(altered.status).toBe(200);
   const partition = offsetsPartitionFor(group, 4);
   await cluster.waitForState(OFFSETS, partition, "all three in sync", (s) => s.replication?.isr.length === 3);
