@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { forwardToLeader } from "../lib/cluster/forward.ts";
 import { ClusterGroupCoordination } from "../lib/cluster/group-coordination.ts";
 import { forwardToCoordinator } from "../lib/cluster/group-forward.ts";
+import { RemoteGroupCoordinator } from "../lib/cluster/remote-group-coordinator.ts";
 import { createGateway } from "../lib/gateway/gateway.ts";
 import { GroupCoordinator } from "../lib/groups/group-coordinator.ts";
 import { REBALANCE_TIMEOUT_MS_MAX } from "../lib/groups/limits.ts";
@@ -29,8 +30,12 @@ export function apiRoutes(deps: AppDeps, metrics: SluiceMetrics): Hono {
   // Cluster mode: a partition's requests reaching a node that does not lead it go to its leader.
   if (deps.cluster) api.use("/topics/:topic/partitions/:partition/*", forwardToLeader(deps.cluster));
   // Cluster mode: a group's requests reaching a node that does not coordinate it go to its coordinator.
+  let remoteGroups: RemoteGroupCoordinator | undefined;
   if (deps.cluster) {
     const coordination = deps.groupCoordination ?? new ClusterGroupCoordination(deps.cluster);
+    remoteGroups = new RemoteGroupCoordinator(deps.cluster, coordination, (group) =>
+      groups.coordinates(group),
+    );
     const toCoordinator = forwardToCoordinator(deps.cluster, coordination, {
       onLongPoll: (c) => allowIdleFor(c, REBALANCE_TIMEOUT_MS_MAX),
     });
@@ -45,6 +50,6 @@ export function apiRoutes(deps: AppDeps, metrics: SluiceMetrics): Hono {
   api.route("/groups", groupRoutes(gateway, groups));
   api.route("/cluster", clusterRoutes(gateway));
   api.route("/", nodeRoutes(deps, metrics));
-  api.route("/", wsRoutes(gateway, groups, deps.webSocketLimits, deps.access));
+  api.route("/", wsRoutes(gateway, groups, deps.webSocketLimits, deps.access, remoteGroups));
   return api;
 }

@@ -3,6 +3,7 @@
 // offsets survive the coordinator's SIGKILL; two members joined through two nodes split the
 // partitions; a commit the offsets partition's ISR cannot take answers an error.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { SluiceConsumer } from "../../lib/client/consumer.ts";
 import { offsetsPartitionFor } from "../../lib/groups/offsets-topic.ts";
 import { Cluster, type SluiceNode, waitUntil } from "./harness.ts";
 
@@ -40,6 +41,14 @@ async function callRetrying(node: SluiceNode, method: string, path: string, body
 }
 
 async function createTopic(name: string, partitions: number, replicationFactor = 3) {
+  // After a test that paused nodes, they may not all be registered again yet.
+  await waitUntil(
+    "enough live nodes",
+    async () =>
+      (await call(cluster.nodes[0]!, "GET", "/cluster")).body.nodes.filter((n: { live: boolean }) => n.live)
+        .length >= replicationFactor,
+    20_000,
+  );
   const answer = await call(cluster.nodes[0]!, "POST", "/topics", {
     name,
     partitions,
@@ -245,3 +254,48 @@ test("a commit the offsets partition's ISR cannot take (below min.insync.replica
     30_000,
   );
 }, 90_000);
+
+test("WebSocket members on nodes that do not coordinate their group split the partitions and rebalance", async () => {
+  await createTopic("wsplit", 4);
+  const group = "ws-splitters";
+  const coordinatorId = await coordinatorOf(group, cluster.nodes[0]!);
+  const others = cluster.running().filter((node) => node.id !== coordinatorId);
+  const errors: unknown[] = [];
+  const consumerOn = (node: SluiceNode) =>
+    new SluiceConsumer({
+      baseUrl: node.url,
+      group,
+      sessionTimeoutMs: 6000,
+      rebalanceTimeoutMs: 6000,
+      autoCommit: false,
+      onError: (error) => errors.push(error),
+    });
+  const consumers = [consumerOn(others[0]!), consumerOn(others.at(-1)!)];
+  const stable = async (members: SluiceConsumer[]) => {
+    await waitUntil(
+      "the members stable in one generation",
+      async () => {
+        const generations = new Set(members.map((m) => (m.rebalancing ? -1 : m.membership?.generationId)));
+        if (generations.size !== 1 || generations.has(-1) || generations.has(undefined)) return false;
+        const described = await call(cluster.node(coordinatorId), "GET", `/groups/${group}`);
+        return described.body.state === "Stable" && described.body.members.length === members.length;
+      },
+      20_000,
+    );
+    const assigned = members.map((m) => m.assignment().map((a) => `${a.topic}-${a.partition}`));
+    expect(assigned.every((mine) => mine.length > 0)).toBe(true);
+    expect(assigned.flat().sort()).toEqual(["wsplit-0", "wsplit-1", "wsplit-2", "wsplit-3"]);
+  };
+  try {
+    await Promise.all(consumers.map((consumer) => consumer.subscribe(["wsplit"])));
+    await stable(consumers);
+    // A third member (through the coordinator itself): the others hear the rebalance through their
+    // heartbeats, forwarded by their nodes, and join again.
+    consumers.push(consumerOn(cluster.node(coordinatorId)));
+    await consumers[2]!.subscribe(["wsplit"]);
+    await stable(consumers);
+  } finally {
+    await Promise.all(consumers.map((consumer) => consumer.close()));
+  }
+  expect(errors.filter((error) => !String(error).includes("REBALANCE_IN_PROGRESS"))).toEqual([]);
+}, 60_000);
