@@ -126,6 +126,8 @@ export const ERRORS = {
   INVALID_REPLICATION_FACTOR: { code: 10007, status: 400, retriable: false, kafkaCode: 38 },
   /** etcd cannot be reached: cluster metadata (topics, leadership) cannot change now. */
   COORDINATOR_NOT_AVAILABLE: { code: 10008, status: 503, retriable: true, kafkaCode: 15 },
+  /** The group is coordinated by another node (the leader of its __consumer_offsets partition): ask it. */
+  NOT_COORDINATOR: { code: 10009, status: 503, retriable: true, kafkaCode: 16 },
   /** A reassignment's replica list is empty, repeats a node or names a node that is not live. */
   INVALID_REPLICA_ASSIGNMENT: { code: 10010, status: 400, retriable: false, kafkaCode: 39 },
   /** Cancel asked for a partition with no reassignment under way. */

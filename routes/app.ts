@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { AccessControl } from "../lib/auth/access-control.ts";
 import type { ClusterNode } from "../lib/cluster/cluster-node.ts";
+import type { ClusterGroupCoordination } from "../lib/cluster/group-coordination.ts";
 import { SluiceError } from "../lib/errors.ts";
 import type { StreamLimits } from "../lib/gateway/ws-hub.ts";
 import { GroupCoordinator } from "../lib/groups/group-coordinator.ts";
@@ -34,6 +35,8 @@ export interface AppDeps {
   requestBodyBytesMax?: number;
   /** Cluster mode (lib/cluster/); left out on a single node. */
   cluster?: ClusterNode;
+  /** Cluster mode: who coordinates which group (the one `groups` was opened with). */
+  groupCoordination?: ClusterGroupCoordination;
 }
 
 export function createApp(deps: AppDeps): Hono {

@@ -3,6 +3,9 @@
 // (lib/groups/group-coordinator.ts) checks the rules; these handlers check the shapes and pass them on.
 import { Hono } from "hono";
 import { z } from "zod";
+import { listClusterGroups } from "../lib/cluster/group-list.ts";
+import { leaderLogEnds } from "../lib/cluster/leader-log-ends.ts";
+import { FORWARDED_HEADER } from "../lib/cluster/replicated-append.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
 import { ASSIGNOR_DEFAULT, ASSIGNOR_NAMES } from "../lib/groups/assignors.ts";
 import type { GroupCoordinator, ResetInput } from "../lib/groups/group-coordinator.ts";
@@ -18,6 +21,7 @@ import {
   SUBSCRIBED_TOPICS_MAX,
 } from "../lib/groups/limits.ts";
 import { PARTITIONS_PER_TOPIC_MAX } from "../lib/limits.ts";
+import { partitionKey } from "../lib/topics/offset-checkpoint.ts";
 import { committedOffsetsAnswer, groupAnswer, groupListAnswer, joinAnswer } from "./group-answers.ts";
 import { allowIdleFor } from "./idle-timeout.ts";
 import { describeRoute, JSON_BODY_ERRORS, json, STORAGE_ERRORS } from "./route-docs.ts";
@@ -30,6 +34,16 @@ const groupId = z
 const memberId = z.string().min(1).meta({ description: "The member id the join answered with." });
 const topicName = z.string().min(1);
 const safeInteger = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Cluster mode: the group is another node's (answered by forwarding, else these). */
+const COORDINATOR_ERRORS = ["NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"] as const;
+/** Cluster mode: offsets are answered once the offsets partition's ISR has them (acks=all). */
+const REPLICATED_WRITE_ERRORS = [
+  ...COORDINATOR_ERRORS,
+  "NOT_ENOUGH_REPLICAS",
+  "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+  "REQUEST_TIMED_OUT",
+] as const;
 
 const groupParams = z.object({ group: groupId });
 const memberParams = z.object({ group: groupId, member: memberId });
@@ -189,7 +203,14 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
       summary: "List consumer groups",
       responses: { 200: { description: "Every group, by id.", content: json(groupListAnswer) } },
     }),
-    (c) => c.json({ groups: groups.list() }),
+    async (c) => {
+      const local = groups.list();
+      // Cluster mode: every node coordinates some groups; a node asked by another lists its own.
+      const cluster = gateway.cluster;
+      if (cluster === undefined || c.req.header(FORWARDED_HEADER) !== undefined)
+        return c.json({ groups: local });
+      return c.json({ groups: await listClusterGroups(cluster, local) });
+    },
   );
 
   app.get(
@@ -201,10 +222,19 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
         "State, generation, members with their assignments, and per partition the committed offset, the " +
         "log end offset and the lag between them.",
       responses: { 200: { description: "The group.", content: json(groupAnswer) } },
-      errors: ["INVALID_GROUP_ID", "GROUP_ID_NOT_FOUND"],
+      errors: [...COORDINATOR_ERRORS, "INVALID_GROUP_ID", "GROUP_ID_NOT_FOUND"],
     }),
     paramsOf(groupParams),
-    (c) => c.json(groups.describe(c.req.valid("param").group)),
+    async (c) => {
+      const group = c.req.valid("param").group;
+      const described = groups.describe(group);
+      if (gateway.cluster === undefined) return c.json(described);
+      // Lag against the partitions' leaders, not this node's replicas (or its empty logs).
+      const ends = await leaderLogEnds(gateway.cluster, described.partitions);
+      return c.json(
+        groups.describe(group, { logEndOffsetOf: (topic, p) => ends.get(partitionKey(topic, p)) ?? null }),
+      );
+    },
   );
 
   app.delete(
@@ -216,11 +246,17 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
         "Only a group without members: a tombstone goes to the offsets topic for each committed offset, " +
         "so the group stays gone after a restart.",
       responses: { 204: { description: "Deleted." } },
-      errors: ["INVALID_GROUP_ID", "GROUP_ID_NOT_FOUND", "NON_EMPTY_GROUP", ...STORAGE_ERRORS],
+      errors: [
+        ...REPLICATED_WRITE_ERRORS,
+        "INVALID_GROUP_ID",
+        "GROUP_ID_NOT_FOUND",
+        "NON_EMPTY_GROUP",
+        ...STORAGE_ERRORS,
+      ],
     }),
     paramsOf(groupParams),
-    (c) => {
-      groups.deleteGroup(c.req.valid("param").group);
+    async (c) => {
+      await groups.deleteGroupReplicated(c.req.valid("param").group);
       return c.body(null, 204);
     },
   );
@@ -239,6 +275,7 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
         200: { description: "The member's id, generation and partitions.", content: json(joinAnswer) },
       },
       errors: [
+        ...COORDINATOR_ERRORS,
         ...JSON_BODY_ERRORS,
         "INVALID_GROUP_ID",
         "UNKNOWN_MEMBER_ID",
@@ -268,6 +305,7 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
       body: { content: json(heartbeatBody) },
       responses: { 204: { description: "The member is in the group and its assignment stands." } },
       errors: [
+        ...COORDINATOR_ERRORS,
         ...JSON_BODY_ERRORS,
         "INVALID_GROUP_ID",
         "UNKNOWN_MEMBER_ID",
@@ -293,7 +331,7 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
       description:
         "The member leaves at once and the others rebalance, without waiting for its session timeout.",
       responses: { 204: { description: "Left." } },
-      errors: ["INVALID_GROUP_ID", "UNKNOWN_MEMBER_ID"],
+      errors: [...COORDINATOR_ERRORS, "INVALID_GROUP_ID", "UNKNOWN_MEMBER_ID"],
     }),
     paramsOf(memberParams),
     (c) => {
@@ -314,6 +352,7 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
       body: { content: json(commitBody) },
       responses: { 200: { description: "The offsets committed.", content: json(committedOffsetsAnswer) } },
       errors: [
+        ...REPLICATED_WRITE_ERRORS,
         ...JSON_BODY_ERRORS,
         "INVALID_GROUP_ID",
         "UNKNOWN_TOPIC_OR_PARTITION",
@@ -327,7 +366,7 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
     paramsOf(groupParams),
     async (c) => {
       const body = parseInput(commitBody, await readJsonBody(c));
-      return c.json({ offsets: groups.commit(c.req.valid("param").group, body) });
+      return c.json({ offsets: await groups.commitReplicated(c.req.valid("param").group, body) });
     },
   );
 
@@ -340,7 +379,7 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
       responses: {
         200: { description: "The group's committed offsets.", content: json(committedOffsetsAnswer) },
       },
-      errors: ["INVALID_GROUP_ID"],
+      errors: [...COORDINATOR_ERRORS, "INVALID_GROUP_ID"],
     }),
     paramsOf(groupParams),
     queryOf(offsetsQuery),
@@ -359,6 +398,7 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
       body: { content: json(resetBody) },
       responses: { 200: { description: "The offsets committed.", content: json(committedOffsetsAnswer) } },
       errors: [
+        ...REPLICATED_WRITE_ERRORS,
         ...JSON_BODY_ERRORS,
         "INVALID_GROUP_ID",
         "NON_EMPTY_GROUP",
@@ -370,7 +410,9 @@ export function groupRoutes(gateway: Gateway, groups: GroupCoordinator): Hono {
     paramsOf(groupParams),
     async (c) => {
       const body = parseInput(resetBody, await readJsonBody(c));
-      return c.json({ offsets: groups.resetOffsets(c.req.valid("param").group, toResetInput(body)) });
+      return c.json({
+        offsets: await groups.resetOffsetsReplicated(c.req.valid("param").group, toResetInput(body)),
+      });
     },
   );
 

@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import { AssertionError } from "../lib/assert.ts";
 import type { AccessControl } from "../lib/auth/access-control.ts";
+import type { RemoteGroups } from "../lib/cluster/remote-group-coordinator.ts";
 import { isSluiceError, SluiceError } from "../lib/errors.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
 import { StreamHub, type StreamLimits } from "../lib/gateway/ws-hub.ts";
@@ -20,9 +21,12 @@ export function wsRoutes(
   groups: GroupCoordinator,
   limits: Partial<StreamLimits> = {},
   access?: AccessControl,
+  /** Cluster mode: group frames for groups another node coordinates go there (over HTTP). */
+  remoteGroups?: RemoteGroups,
 ): Hono {
   const hub = new StreamHub(gateway, {
     groups,
+    ...(remoteGroups === undefined ? {} : { remoteGroups }),
     parseFrame: parseClientFrame,
     describeError: errorBodyOf,
     limits,

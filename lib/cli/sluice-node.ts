@@ -3,6 +3,7 @@
 
 import { createApp } from "../../routes/app.ts";
 import { accessControlFromConfig } from "../auth/from-config.ts";
+import { ClusterGroupCoordination } from "../cluster/group-coordination.ts";
 import { startClusterFromConfig } from "../cluster/start-cluster.ts";
 import type { Config } from "../config.ts";
 import { GroupCoordinator } from "../groups/group-coordinator.ts";
@@ -37,18 +38,23 @@ export async function startSluiceNode(config: Config, logger: Logger): Promise<S
     onBackgroundError: (error, work) => logger.error("background work failed", { work, error }),
   });
   logRecovery(logs, logger);
-  // Replays __consumer_offsets: committed offsets come back; group memberships start empty.
+  // Cluster mode (nodeId, advertisedUrl, etcdEndpoints): registers in etcd and takes up its partitions.
+  const cluster = await startClusterFromConfig(config, logs, (level, msg, fields) =>
+    logger[level as "debug" | "info" | "warn" | "error"](msg, fields),
+  );
+  // Cluster mode: groups live in the replicated __consumer_offsets, each coordinated by the leader of
+  // its partition, loaded when this node leads one (lib/cluster/group-coordination.ts).
+  const groupCoordination = cluster ? new ClusterGroupCoordination(cluster) : undefined;
+  // Alone: replays __consumer_offsets; committed offsets come back, group memberships start empty.
   const groups = GroupCoordinator.open({
     logs,
     initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     onReplaySkipped: (error, where) =>
       logger.warn("offsets topic record skipped", { where, error: String(error) }),
+    ...(groupCoordination ? { replication: groupCoordination } : {}),
   });
+  groupCoordination?.follow(groups);
   logger.info("consumer groups loaded", { groups: groups.list().length, ...groups.replay });
-  // Cluster mode (nodeId, advertisedUrl, etcdEndpoints): registers in etcd and takes up its partitions.
-  const cluster = await startClusterFromConfig(config, logs, (level, msg, fields) =>
-    logger[level as "debug" | "info" | "warn" | "error"](msg, fields),
-  );
   const access = accessControlFromConfig(config, logs);
   const app = createApp({
     logs,
@@ -56,6 +62,7 @@ export async function startSluiceNode(config: Config, logger: Logger): Promise<S
     access,
     ...appLimitsFromConfig(config),
     ...(cluster ? { cluster } : {}),
+    ...(groupCoordination ? { groupCoordination } : {}),
   });
   const server = startHttpServer({
     fetch: app.fetch,

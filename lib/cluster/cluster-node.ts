@@ -151,7 +151,9 @@ export class ClusterNode {
       this.#knownTopics.add(topic.name);
       try {
         if (!logs.hasTopic(topic.name)) {
-          logs.createTopic(topic.name, { partitions: topic.partitions, config: topic.config });
+          // The offsets topic is the cluster's too (lib/cluster/group-coordination.ts), made by Sluice.
+          const internal = isInternalTopic(topic.name) ? { internal: true } : {};
+          logs.createTopic(topic.name, { partitions: topic.partitions, config: topic.config, ...internal });
           continue;
         }
         const wanted = parseTopicConfig(topic.config);

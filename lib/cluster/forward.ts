@@ -3,9 +3,10 @@
 // back, so clients (browsers included) need to know only one node. A forwarded request is marked
 // and never forwarded again: a node that got one without leading answers NOT_LEADER_OR_FOLLOWER,
 // which clients retry once the new leader is known.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { SluiceError } from "../errors.ts";
 import type { ClusterNode } from "./cluster-node.ts";
+import type { NodeRecord } from "./metadata.ts";
 import { peerHeaders } from "./peer-auth.ts";
 import { FORWARDED_HEADER } from "./replicated-append.ts";
 
@@ -35,34 +36,50 @@ export function forwardToLeader(cluster: ClusterNode): MiddlewareHandler {
         `partition ${topic}-${partition} has no leader now; retry shortly`,
       );
     }
-    const url = new URL(c.req.url);
-    const headers = new Headers(c.req.raw.headers);
-    for (const name of HOP_HEADERS) headers.delete(name);
-    headers.set(FORWARDED_HEADER, String(cluster.nodeId));
-    // Checked here against the client's token; the leader may not know that token (API tokens are
-    // each node's own), so the request goes on as the cluster.
-    for (const [name, value] of Object.entries(peerHeaders(cluster.options.interNodeToken)))
-      headers.set(name, value);
-    const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
-    let response: Response;
-    try {
-      response = await fetch(`${leader.node.url}${url.pathname}${url.search}`, {
-        method: c.req.method,
-        headers,
-        body: hasBody ? await c.req.arrayBuffer() : null,
-        signal: c.req.raw.signal,
-      });
-    } catch (error) {
-      throw new SluiceError(
+    return proxyTo(c, leader.node, cluster, (error) => {
+      return new SluiceError(
         "LEADER_NOT_AVAILABLE",
         `the leader of ${topic}-${partition} (node ${leader.node.id}) cannot be reached: ${String(error)}`,
         { cause: error },
       );
-    }
-    const answer = new Headers(response.headers);
-    for (const name of HOP_HEADERS) answer.delete(name);
-    answer.delete("content-encoding"); // fetch already decoded the body
-    answer.set("x-sluice-served-by", String(leader.node.id));
-    return new Response(response.body, { status: response.status, headers: answer });
+    });
   };
+}
+
+/**
+ * Sends the request on to `node`, marked as forwarded and carrying the cluster's token, and streams
+ * its answer back (x-sluice-served-by names the node); `unreachable` says what to answer when the
+ * node cannot be reached.
+ */
+export async function proxyTo(
+  c: Context,
+  node: NodeRecord,
+  cluster: ClusterNode,
+  unreachable: (error: unknown) => SluiceError,
+): Promise<Response> {
+  const url = new URL(c.req.url);
+  const headers = new Headers(c.req.raw.headers);
+  for (const name of HOP_HEADERS) headers.delete(name);
+  headers.set(FORWARDED_HEADER, String(cluster.nodeId));
+  // Checked here against the client's token; the other node may not know that token (API tokens are
+  // each node's own), so the request goes on as the cluster.
+  for (const [name, value] of Object.entries(peerHeaders(cluster.options.interNodeToken)))
+    headers.set(name, value);
+  const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
+  let response: Response;
+  try {
+    response = await fetch(`${node.url}${url.pathname}${url.search}`, {
+      method: c.req.method,
+      headers,
+      body: hasBody ? await c.req.arrayBuffer() : null,
+      signal: c.req.raw.signal,
+    });
+  } catch (error) {
+    throw unreachable(error);
+  }
+  const answer = new Headers(response.headers);
+  for (const name of HOP_HEADERS) answer.delete(name);
+  answer.delete("content-encoding"); // fetch already decoded the body
+  answer.set("x-sluice-served-by", String(node.id));
+  return new Response(response.body, { status: response.status, headers: answer });
 }

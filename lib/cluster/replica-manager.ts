@@ -45,6 +45,8 @@ export class ReplicaManager {
   readonly #listeners = new Set<(topic: string, partition: number) => void>();
   readonly #timer: ReturnType<typeof setInterval>;
   #snapshot: ClusterSnapshot | undefined;
+  /** Told when this node takes up or gives up a partition's leadership (group coordinators load). */
+  readonly #leadershipListeners = new Set<(topic: string, partition: number, leads: boolean) => void>();
 
   constructor(readonly options: ReplicaManagerOptions) {
     const checkMs = Math.max(50, Math.min(1000, Math.floor(options.replicaLagTimeMaxMs / 4)));
@@ -54,6 +56,16 @@ export class ReplicaManager {
   onProgress(listener: (topic: string, partition: number) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Tells `listener` (synchronously) each time this node becomes or stops being a partition's leader. */
+  onLeadershipChange(listener: (topic: string, partition: number, leads: boolean) => void): () => void {
+    this.#leadershipListeners.add(listener);
+    return () => this.#leadershipListeners.delete(listener);
+  }
+
+  #leadershipChanged(topic: string, partition: number, leads: boolean): void {
+    for (const listener of [...this.#leadershipListeners]) listener(topic, partition, leads);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -111,6 +123,7 @@ export class ReplicaManager {
       );
       this.#leaders.set(id, { state: leader, minInsyncReplicas });
       this.options.log("info", "became leader", { topic, partition, leaderEpoch: state.leaderEpoch });
+      this.#leadershipChanged(topic, partition, true);
       this.#advanceHighWatermark(topic, partition);
       this.#ackWaiters.notify(topic, partition);
       return;
@@ -119,6 +132,7 @@ export class ReplicaManager {
     if (this.#leaders.delete(id)) {
       this.#ackWaiters.notify(topic, partition);
       this.#replicaWaiters.notify(topic, partition);
+      this.#leadershipChanged(topic, partition, false);
     }
     const fetcher = this.#fetchers.get(id);
     if (fetcher?.leaderId === state.leader && fetcher.leaderEpoch === state.leaderEpoch) return;
@@ -157,7 +171,10 @@ export class ReplicaManager {
   async #resign(id: string): Promise<void> {
     const leadership = this.#leaders.get(id);
     this.#leaders.delete(id);
-    if (leadership) this.#ackWaiters.notify(leadership.state.topic, leadership.state.partition);
+    if (leadership) {
+      this.#ackWaiters.notify(leadership.state.topic, leadership.state.partition);
+      this.#leadershipChanged(leadership.state.topic, leadership.state.partition, false);
+    }
     await this.#fetchers.get(id)?.stop();
     this.#fetchers.delete(id);
   }

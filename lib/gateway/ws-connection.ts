@@ -2,6 +2,8 @@
 // (ws-group-members.ts) and the loop that sends records frames while credit and the socket allow. A bad
 // frame is answered with an error frame and goes no further; an error reading one subscription ends that
 // subscription only.
+
+import type { RemoteGroups } from "../cluster/remote-group-coordinator.ts";
 import { SluiceError } from "../errors.ts";
 import type { GroupCoordinator } from "../groups/group-coordinator.ts";
 import type { WebSocketPeer } from "../platform/http-server.ts";
@@ -33,6 +35,8 @@ import { Subscription, startOffsetOf } from "./ws-subscription.ts";
 export interface ConnectionOptions {
   /** The node's consumer groups, which join frames join. */
   groups: GroupCoordinator;
+  /** Cluster mode: the coordinators of the groups this node does not coordinate. */
+  remoteGroups?: RemoteGroups;
   subscriptionsMax?: number;
   groupMembersMax?: number;
   /** An error frame's body for anything thrown (a SluiceError, or Sluice's own fault). */
@@ -71,7 +75,7 @@ export class StreamConnection {
       send: (frame: ServerFrame) => this.#sendFrame(frame),
       sendError: (error: unknown, ids: FrameIds) => this.#sendError(error, ids),
     };
-    this.#members = new GroupMembers(options.groups, outlet, options.groupMembersMax);
+    this.#members = new GroupMembers(options.groups, outlet, options.groupMembersMax, options.remoteGroups);
   }
 
   get subscriptionCount(): number {

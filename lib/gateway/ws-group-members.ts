@@ -3,7 +3,9 @@
 // member's group starts a rebalance or drops the member; and Kafka's LeaveGroup on close, since a member
 // joined through a connection belongs to it and must not hold its partitions once the client is gone.
 import { assert } from "../assert.ts";
+import type { RemoteGroups } from "../cluster/remote-group-coordinator.ts";
 import { isSluiceError, SluiceError } from "../errors.ts";
+import type { CommittedOffset } from "../groups/committed-offsets.ts";
 import { unknownMember } from "../groups/consumer-group.ts";
 import type {
   GroupCoordinator,
@@ -39,6 +41,8 @@ interface HeldMember {
    * join and started the next rebalance before the answer reached the connection.
    */
   rebalanceOwed: number | undefined;
+  /** Cluster mode: joined through another node's coordinator (remote-group-coordinator.ts). */
+  remote?: { generationId: number; rebalanceSent: number | undefined };
 }
 
 export class GroupMembers {
@@ -46,21 +50,29 @@ export class GroupMembers {
   readonly #members = new Map<string, HeldMember>();
   #unwatch: (() => void) | undefined;
   #closed = false;
+  /** First joins sent to another node's coordinator, not answered yet (their member ids unknown). */
+  #remoteJoinsPending = 0;
 
   constructor(
     readonly groups: GroupCoordinator,
     readonly outlet: GroupFrameOutlet,
     readonly membersMax = WS_GROUP_MEMBERS_PER_CONNECTION_MAX,
+    /** Cluster mode: the coordinators of groups this node does not coordinate. */
+    readonly remote?: RemoteGroups,
   ) {}
 
   /** Members joined through this connection, with those whose first join still waits. */
   get count(): number {
-    return this.#members.size;
+    return this.#members.size + this.#remoteJoinsPending;
   }
 
   /** A group frame, already checked (routes/ws-frames.ts); throws what the error frame should say. */
   receive(frame: GroupFrame): void {
     if (this.#closed) return;
+    if (this.remote !== undefined && !this.remote.isLocal(frame.group)) {
+      this.#remoteFrame(frame, this.remote);
+      return;
+    }
     switch (frame.type) {
       case "join":
         this.#join(frame);
@@ -86,6 +98,11 @@ export class GroupMembers {
     const members = [...this.#members.values()];
     this.#members.clear();
     for (const member of members) {
+      if (member.remote !== undefined) {
+        // Best effort: a coordinator that cannot be told drops the member after its session timeout.
+        this.remote?.leave(member.group, member.memberId).catch(() => undefined);
+        continue;
+      }
       try {
         this.groups.leave(member.group, member.memberId);
       } catch (error) {
@@ -134,9 +151,16 @@ export class GroupMembers {
   #joined(frame: JoinFrame, member: HeldMember, result: JoinResult): void {
     member.joinsInFlight--;
     if (this.#closed) return;
-    const committed = new Map(
-      this.groups.committedOffsets(member.group).map((entry) => [keyOf(entry.topic, entry.partition), entry]),
-    );
+    this.#sendJoined(frame, member, result, this.groups.committedOffsets(member.group));
+  }
+
+  #sendJoined(
+    frame: JoinFrame,
+    member: HeldMember,
+    result: JoinResult,
+    offsets: readonly CommittedOffset[],
+  ): void {
+    const committed = new Map(offsets.map((entry) => [keyOf(entry.topic, entry.partition), entry]));
     const joined: JoinedFrame = {
       type: "joined",
       requestId: frame.requestId,
@@ -181,19 +205,132 @@ export class GroupMembers {
   #commit(frame: CommitFrame): void {
     const { group, memberId, generationId, offsets } = frame;
     const member = memberId === undefined ? undefined : this.#held(group, memberId);
-    const committed = this.#checked(member, () =>
-      this.groups.commit(group, {
+    // Checked at once (a bad commit throws here); answered once committed (cluster mode: replicated).
+    const committing = this.#checked(member, () =>
+      this.groups.commitReplicated(group, {
         offsets,
         ...(memberId === undefined ? {} : { memberId }),
         ...(generationId === undefined ? {} : { generationId }),
       }),
     );
-    this.outlet.send({
-      type: "committed",
-      requestId: frame.requestId,
-      group,
-      offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
-    });
+    committing.then(
+      (committed) => {
+        if (this.#closed) return;
+        this.outlet.send({
+          type: "committed",
+          requestId: frame.requestId,
+          group,
+          offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+        });
+      },
+      (error: unknown) => {
+        if (this.#closed) return;
+        if (member !== undefined && isSluiceError(error, "UNKNOWN_MEMBER_ID")) this.#forget(member);
+        this.outlet.sendError(error, { requestId: frame.requestId });
+      },
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Members whose group another node coordinates: each frame becomes a request to it; a heartbeat
+  // answered REBALANCE_IN_PROGRESS is pushed to the member as a `rebalance`, as the local coordinator's
+  // events are.
+
+  #remoteFrame(frame: GroupFrame, remote: RemoteGroups): void {
+    const requestId = frame.requestId;
+    const failed = (member: HeldMember | undefined) => (error: unknown) => {
+      if (this.#closed) return;
+      if (member !== undefined && isSluiceError(error, "UNKNOWN_MEMBER_ID")) this.#forget(member);
+      this.outlet.sendError(error, requestId === undefined ? {} : { requestId });
+    };
+    switch (frame.type) {
+      case "join": {
+        const { type: _type, requestId: _requestId, group, ...input } = frame;
+        const member = frame.memberId === undefined ? undefined : this.#held(group, frame.memberId);
+        if (member === undefined && this.count >= this.membersMax) {
+          throw new SluiceError(
+            "TOO_MANY_GROUP_MEMBERS",
+            `a connection may hold ${this.membersMax} group members; leave a group first`,
+            { field: "group" },
+          );
+        }
+        if (member === undefined) this.#remoteJoinsPending++;
+        else member.joinsInFlight++;
+        const joining = remote.join(group, input).then(async (result) => {
+          const committed = await remote.committedOffsets(group);
+          return { result, committed };
+        });
+        joining
+          .finally(() => {
+            if (member === undefined) this.#remoteJoinsPending--;
+            else member.joinsInFlight--;
+          })
+          .then(({ result, committed }) => {
+            if (this.#closed) {
+              remote.leave(group, result.memberId).catch(() => undefined);
+              return;
+            }
+            const held: HeldMember = member ?? {
+              group,
+              memberId: result.memberId,
+              joinsInFlight: 0,
+              rebalanceOwed: undefined,
+            };
+            held.remote = { generationId: result.generationId, rebalanceSent: undefined };
+            this.#members.set(keyOf(group, result.memberId), held);
+            this.#sendJoined(frame, held, result, committed);
+          }, failed(member));
+        return;
+      }
+      case "heartbeat": {
+        const member = this.#held(frame.group, frame.memberId);
+        remote.heartbeat(frame.group, frame.memberId, frame.generationId).catch((error: unknown) => {
+          if (!this.#closed && isSluiceError(error, "REBALANCE_IN_PROGRESS")) {
+            const state = member.remote;
+            if (state !== undefined && state.rebalanceSent !== frame.generationId) {
+              state.rebalanceSent = frame.generationId;
+              this.#sendRebalance(member, frame.generationId);
+            }
+          }
+          failed(member)(error);
+        });
+        return;
+      }
+      case "leave": {
+        const member = this.#held(frame.group, frame.memberId);
+        this.#forget(member);
+        const { group, memberId } = frame;
+        remote.leave(group, memberId).then(() => {
+          if (this.#closed) return;
+          this.outlet.send({
+            type: "left",
+            ...(requestId === undefined ? {} : { requestId }),
+            group,
+            memberId,
+          });
+        }, failed(undefined));
+        return;
+      }
+      case "commit": {
+        const { group, memberId, generationId, offsets } = frame;
+        const member = memberId === undefined ? undefined : this.#held(group, memberId);
+        const input = {
+          offsets,
+          ...(memberId === undefined ? {} : { memberId }),
+          ...(generationId === undefined ? {} : { generationId }),
+        };
+        remote.commit(group, input).then((committed) => {
+          if (this.#closed) return;
+          this.outlet.send({
+            type: "committed",
+            requestId: frame.requestId,
+            group,
+            offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+          });
+        }, failed(member));
+        return;
+      }
+    }
   }
 
   /** A member joined through this connection; UNKNOWN_MEMBER_ID for any other, as for one not in the group. */

@@ -14,7 +14,8 @@ export interface StreamLimits {
   groupMembersMax: number;
 }
 
-export interface StreamHubOptions extends Pick<ConnectionOptions, "describeError" | "defer" | "groups"> {
+export interface StreamHubOptions
+  extends Pick<ConnectionOptions, "describeError" | "defer" | "groups" | "remoteGroups"> {
   /** Checks a client frame: the text or bytes as received, the frame they stand for or why not. */
   parseFrame: (frame: string | Uint8Array) => ClientFrame;
   /** The limits in lib/gateway/limits.ts unless given (tests lower them). */
@@ -65,6 +66,7 @@ export class StreamHub {
     const limits = this.options.limits ?? {};
     const connection = new StreamConnection(this.gateway, peer, {
       groups: this.options.groups,
+      ...(this.options.remoteGroups === undefined ? {} : { remoteGroups: this.options.remoteGroups }),
       describeError: this.options.describeError,
       onClosed: (closed) => this.#connections.delete(closed),
       ...(this.options.defer === undefined ? {} : { defer: this.options.defer }),

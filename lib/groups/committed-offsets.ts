@@ -9,7 +9,7 @@ import {
   encodeOffsetCommitValue,
   type OffsetCommitKey,
 } from "./offset-commit-record.ts";
-import type { OffsetsRecord, OffsetsTopic } from "./offsets-topic.ts";
+import type { AppendedAt, OffsetsRecord, OffsetsTopic, StoredOffsetsRecord } from "./offsets-topic.ts";
 
 export interface CommittedOffset {
   topic: string;
@@ -33,6 +33,14 @@ export interface ReplayReport {
   skipped: number;
 }
 
+/** Records written to the offsets topic, not yet visible: `apply()` makes them so. */
+export interface PendingWrite<T> {
+  committed: T;
+  /** Where the records went; undefined when there were none to write. */
+  appended: AppendedAt | undefined;
+  apply(): void;
+}
+
 export class CommittedOffsets {
   /** group → partitionKey(topic, partition) → offset. */
   readonly #byGroup = new Map<string, Map<string, CommittedOffset>>();
@@ -50,17 +58,52 @@ export class CommittedOffsets {
       report.skipped++;
       onSkipped(error, where);
     };
-    for (const record of topic.readAll(skip)) {
+    offsets.#replay(topic.readAll(skip), report, skip);
+    return { offsets, report };
+  }
+
+  /** Starts empty: cluster mode loads each partition when this node comes to lead it. */
+  static empty(topic: OffsetsTopic): CommittedOffsets {
+    return new CommittedOffsets(topic);
+  }
+
+  /**
+   * Replays one partition of the offsets topic (Kafka's loadGroupsForPartition); the groups it holds
+   * are first forgotten, so what is in memory is exactly what the log says. Returns the groups read.
+   */
+  loadPartition(partition: number, onSkipped: (error: unknown, where: string) => void): ReplayReport {
+    this.unloadPartition(partition);
+    const report: ReplayReport = { records: 0, skipped: 0 };
+    const skip = (error: unknown, where: string) => {
+      report.skipped++;
+      onSkipped(error, where);
+    };
+    this.#replay(this.topic.readPartition(partition, skip), report, skip);
+    return report;
+  }
+
+  /** Forgets the groups of one partition (this node no longer coordinates them). */
+  unloadPartition(partition: number): void {
+    for (const groupId of [...this.#byGroup.keys()]) {
+      if (this.topic.partitionFor(groupId) === partition) this.#byGroup.delete(groupId);
+    }
+  }
+
+  #replay(
+    records: Iterable<StoredOffsetsRecord>,
+    report: ReplayReport,
+    skip: (error: unknown, where: string) => void,
+  ): void {
+    for (const record of records) {
       report.records++;
       try {
         const key = decodeOffsetCommitKey(record.key);
         if (key === undefined) continue;
-        offsets.#apply(key, record.value === null ? null : decodeOffsetCommitValue(record.value));
+        this.#apply(key, record.value === null ? null : decodeOffsetCommitValue(record.value));
       } catch (error) {
         skip(error, `__consumer_offsets-${record.partition} offset ${record.offset}`);
       }
     }
-    return { offsets, report };
   }
 
   /** Groups that have at least one committed offset. */
@@ -84,8 +127,21 @@ export class CommittedOffsets {
   /** Writes the offsets as one batch, then makes them visible; nothing changes if the write fails. */
   commit(
     groupId: string,
-    { offsets, commitTimestampMs }: { offsets: readonly OffsetToCommit[]; commitTimestampMs: number },
+    input: { offsets: readonly OffsetToCommit[]; commitTimestampMs: number },
   ): CommittedOffset[] {
+    const written = this.write(groupId, input);
+    written.apply();
+    return written.committed;
+  }
+
+  /**
+   * Writes the offsets as one batch and says where; they become visible only with `apply()`, which
+   * cluster mode calls once the offsets partition's ISR has the batch (Kafka's pending offset commits).
+   */
+  write(
+    groupId: string,
+    { offsets, commitTimestampMs }: { offsets: readonly OffsetToCommit[]; commitTimestampMs: number },
+  ): PendingWrite<CommittedOffset[]> {
     const committed = offsets.map((entry) => ({
       topic: entry.topic,
       partition: entry.partition,
@@ -99,21 +155,32 @@ export class CommittedOffsets {
         value: encodeOffsetCommitValue(entry),
       }),
     );
-    this.topic.append(groupId, records);
-    for (const entry of committed) this.#apply({ group: groupId, ...entry }, entry);
-    return committed;
+    const appended = this.topic.append(groupId, records);
+    const apply = () => {
+      for (const entry of committed) this.#apply({ group: groupId, ...entry }, entry);
+    };
+    return { committed, appended, apply };
   }
 
   /** Writes a tombstone for each of the group's offsets, then forgets them; returns how many. */
   deleteGroup(groupId: string): number {
+    const written = this.writeDeletion(groupId);
+    written.apply();
+    return written.committed;
+  }
+
+  /** Writes the group's tombstones; `apply()` forgets its offsets (see write). */
+  writeDeletion(groupId: string): PendingWrite<number> {
     const offsets = this.of(groupId);
     const keys = offsets.map((entry) => ({ group: groupId, topic: entry.topic, partition: entry.partition }));
-    this.topic.append(
+    const appended = this.topic.append(
       groupId,
       keys.map((key) => ({ key: encodeOffsetCommitKey(key), value: null })),
     );
-    this.#byGroup.delete(groupId);
-    return offsets.length;
+    const apply = () => {
+      for (const key of keys) this.#apply(key, null);
+    };
+    return { committed: offsets.length, appended, apply };
   }
 
   #apply(key: OffsetCommitKey, value: Omit<CommittedOffset, "topic" | "partition"> | null): void {

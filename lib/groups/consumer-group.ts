@@ -296,14 +296,14 @@ export class ConsumerGroup {
     this.#state = "Dead";
   }
 
-  /** Stops every timer; joins still waiting answer LOG_CLOSED. */
-  close(): void {
+  /** Stops every timer; joins still waiting answer `reason` (LOG_CLOSED: the node stops). */
+  close(reason: SluiceError = new SluiceError("LOG_CLOSED", "the node is shutting down")): void {
     this.#rebalance?.cancelDeadline();
     this.#rebalance?.cancelDelay?.();
     this.#rebalance = undefined;
     for (const member of this.#members.values()) {
       member.cancelSessionTimer();
-      member.pendingJoin?.reject(new SluiceError("LOG_CLOSED", "the node is shutting down"));
+      member.pendingJoin?.reject(reason);
       member.pendingJoin = undefined;
     }
   }

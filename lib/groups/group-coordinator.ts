@@ -3,6 +3,7 @@
 // sends, applies Kafka's rules on who may commit, reset or delete, describes groups with their lag, and
 // is the source of sluice_consumer_group_lag. At startup it replays the offsets topic, so commits
 // survive a restart; memberships do not (every client reconnects and joins again after one).
+import { assert } from "../assert.ts";
 import type { Clock } from "../clock.ts";
 import { isSluiceError, SluiceError } from "../errors.ts";
 import { checkText, isWellFormed } from "../gateway/payload-format.ts";
@@ -39,7 +40,7 @@ import {
   SUBSCRIBED_TOPICS_MAX,
 } from "./limits.ts";
 import { type ResetTarget, resetOffsetFor } from "./offset-reset.ts";
-import { OffsetsTopic } from "./offsets-topic.ts";
+import { type AppendedAt, OffsetsTopic } from "./offsets-topic.ts";
 
 export type {
   JoinResult,
@@ -101,6 +102,22 @@ export interface GroupCoordinatorOptions {
   newMemberId?: (clientId: string) => string;
   /** Told about offsets-topic records the replay could not read; defaults to console.error. */
   onReplaySkipped?: (error: unknown, where: string) => void;
+  /**
+   * Cluster mode (lib/cluster/group-coordination.ts): the offsets topic is replicated, this node
+   * coordinates only the groups of the offsets partitions it leads (loadPartition, unloadPartition),
+   * and writes answer once that partition's ISR has them. Left out on a single node.
+   */
+  replication?: OffsetsReplication;
+}
+
+/** What the coordinator needs of a replicated offsets topic. */
+export interface OffsetsReplication {
+  /** Before a write to the partition: throws when it cannot take one now (not its leader, ISR too small). */
+  checkAppend(partition: number): void;
+  /** After a write: resolves once the ISR has everything up to `lastOffset`; rejects when it will not. */
+  awaitCommitted(partition: number, lastOffset: number): Promise<void>;
+  /** The error for a group whose partition this node does not coordinate (names who does). */
+  notCoordinator(groupId: string, partition: number): SluiceError;
 }
 
 export class GroupCoordinator implements ConsumerLagSource {
@@ -118,17 +135,28 @@ export class GroupCoordinator implements ConsumerLagSource {
   readonly #offsets: CommittedOffsets;
   readonly logs: LogManager;
   readonly clock: Clock;
-  /** What the startup replay of the offsets topic read. */
+  /** What the startup replay of the offsets topic read (nothing in cluster mode: loads come later). */
   readonly replay: ReplayReport;
+  readonly #topic: OffsetsTopic;
+  readonly #onSkipped: (error: unknown, where: string) => void;
+  /** Cluster mode: the offsets partitions whose groups this node coordinates now. */
+  readonly #loaded = new Set<number>();
 
   private constructor(readonly options: GroupCoordinatorOptions) {
     this.logs = options.logs;
     this.clock = options.logs.clock;
-    const onSkipped =
+    this.#onSkipped =
       options.onReplaySkipped ??
       ((error: unknown, where: string) =>
         console.error(`sluice: skipped ${where} of the offsets topic:`, error));
-    const { offsets, report } = CommittedOffsets.load(new OffsetsTopic(this.logs), onSkipped);
+    this.#topic = new OffsetsTopic(this.logs);
+    if (options.replication !== undefined) {
+      // The local copy may be a stale follower's: a partition is read when this node comes to lead it.
+      this.#offsets = CommittedOffsets.empty(this.#topic);
+      this.replay = { records: 0, skipped: 0 };
+      return;
+    }
+    const { offsets, report } = CommittedOffsets.load(this.#topic, this.#onSkipped);
     this.#offsets = offsets;
     this.replay = report;
     for (const groupId of offsets.groups()) this.#groups.set(groupId, this.#newGroup(groupId));
@@ -140,11 +168,60 @@ export class GroupCoordinator implements ConsumerLagSource {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Cluster mode: which groups this node coordinates
+
+  /**
+   * This node now leads offsets partition `partition`: its groups are read from the log (Kafka's
+   * loadGroupsForPartition) and served here from now on, with empty memberships (members join again).
+   */
+  loadPartition(partition: number): ReplayReport {
+    // Still the leader (a new epoch of its own): memory already matches the log.
+    if (this.#loaded.has(partition)) return { records: 0, skipped: 0 };
+    const report = this.#offsets.loadPartition(partition, this.#onSkipped);
+    for (const groupId of this.#offsets.groups()) {
+      if (this.#topic.partitionFor(groupId) === partition && !this.#groups.has(groupId))
+        this.#groups.set(groupId, this.#newGroup(groupId));
+    }
+    this.#loaded.add(partition);
+    return report;
+  }
+
+  /** This node no longer leads the partition: its groups go; waiting joins answer NOT_COORDINATOR. */
+  unloadPartition(partition: number): void {
+    const wasLoaded = this.#loaded.delete(partition);
+    for (const [groupId, group] of [...this.#groups]) {
+      if (this.#topic.partitionFor(groupId) !== partition) continue;
+      this.#groups.delete(groupId);
+      group.close(this.#notCoordinator(groupId, partition));
+    }
+    if (wasLoaded) this.#offsets.unloadPartition(partition);
+  }
+
+  /** Whether this node coordinates the group now (always on a single node). */
+  coordinates(groupId: string): boolean {
+    return this.options.replication === undefined || this.#loaded.has(this.#topic.partitionFor(groupId));
+  }
+
+  #notCoordinator(groupId: string, partition: number): SluiceError {
+    return (
+      this.options.replication?.notCoordinator(groupId, partition) ??
+      new SluiceError("NOT_COORDINATOR", `this node does not coordinate group "${groupId}"`)
+    );
+  }
+
+  /** Valid id, and (cluster mode) a group of a partition this node leads; NOT_COORDINATOR otherwise. */
+  #checkCoordinator(groupId: string): void {
+    checkGroupId(groupId);
+    if (this.coordinates(groupId)) return;
+    throw this.#notCoordinator(groupId, this.#topic.partitionFor(groupId));
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Membership
 
   /** Joins (or joins again); answers when the rebalance completes, within the rebalance timeout. */
   join(groupId: string, input: JoinInput): Promise<JoinResult> {
-    checkGroupId(groupId);
+    this.#checkCoordinator(groupId);
     const request = {
       clientId: input.clientId ?? "consumer",
       topics: [...new Set(input.topics)].sort(),
@@ -184,19 +261,32 @@ export class GroupCoordinator implements ConsumerLagSource {
   // -------------------------------------------------------------------------------------------
   // Offsets
 
-  /** Commits all of the offsets or none, after Kafka's member and generation checks. */
+  /** Commits all of the offsets or none, after Kafka's member and generation checks (single node). */
   commit(groupId: string, input: CommitInput): CommittedOffset[] {
-    checkGroupId(groupId);
+    this.#checkCommit(groupId, input);
+    return this.#commit(groupId, input.offsets);
+  }
+
+  /**
+   * As commit, answered once the offsets are committed: in cluster mode once the offsets partition's
+   * ISR has them (an error otherwise, never a success for offsets that may be lost); at once alone.
+   */
+  async commitReplicated(groupId: string, input: CommitInput): Promise<CommittedOffset[]> {
+    this.#checkCommit(groupId, input);
+    return this.#commitReplicated(groupId, input.offsets);
+  }
+
+  #checkCommit(groupId: string, input: CommitInput): void {
+    this.#checkCoordinator(groupId);
     checkOffsets(input.offsets, (topic, partition, field) => this.#log(topic, partition, field));
     const group = this.#groups.get(groupId);
     if (group !== undefined) group.checkCommit(input.memberId, input.generationId);
     else if (input.memberId !== undefined) throw unknownMember(groupId, input.memberId);
-    return this.#commit(groupId, input.offsets);
   }
 
   /** The group's committed offsets (of one topic); none for a group that has none. */
   committedOffsets(groupId: string, options: { topic?: string } = {}): CommittedOffset[] {
-    checkGroupId(groupId);
+    this.#checkCoordinator(groupId);
     const offsets = this.#offsets.of(groupId);
     return options.topic === undefined ? offsets : offsets.filter((entry) => entry.topic === options.topic);
   }
@@ -206,7 +296,16 @@ export class GroupCoordinator implements ConsumerLagSource {
    * Only while the group has no members, as Kafka's tool requires: a member would go on from where it is.
    */
   resetOffsets(groupId: string, input: ResetInput): CommittedOffset[] {
-    checkGroupId(groupId);
+    return this.#commit(groupId, this.#resetTo(groupId, input));
+  }
+
+  /** As resetOffsets, answered once committed (see commitReplicated). */
+  async resetOffsetsReplicated(groupId: string, input: ResetInput): Promise<CommittedOffset[]> {
+    return this.#commitReplicated(groupId, this.#resetTo(groupId, input));
+  }
+
+  #resetTo(groupId: string, input: ResetInput): OffsetToCommit[] {
+    this.#checkCoordinator(groupId);
     const group = this.#groups.get(groupId);
     if (group !== undefined && group.memberCount > 0) throw nonEmpty(group, "its offsets cannot be reset");
     if (!this.logs.hasTopic(input.topic)) {
@@ -215,17 +314,17 @@ export class GroupCoordinator implements ConsumerLagSource {
       });
     }
     const partitions = input.partitions ?? [...Array(this.#partitionCount(input.topic)).keys()];
-    const offsets = partitions.map((partition, i) => ({
+    return partitions.map((partition, i) => ({
       topic: input.topic,
       partition,
       offset: resetOffsetFor(this.#log(input.topic, partition, `partitions[${i}]`), input),
     }));
-    return this.#commit(groupId, offsets);
   }
 
   // -------------------------------------------------------------------------------------------
   // Groups
 
+  /** The groups this node coordinates (every group on a single node). */
   list(): GroupSummary[] {
     return [...this.#groups.values()]
       .map((group) => ({
@@ -237,25 +336,53 @@ export class GroupCoordinator implements ConsumerLagSource {
       .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
   }
 
-  /** State, members with their assignments, and per partition the committed offset and the lag. */
-  describe(groupId: string): GroupDescription {
+  /**
+   * State, members with their assignments, and per partition the committed offset and the lag; the
+   * log end offsets are this node's unless `logEndOffsetOf` gives them (cluster mode: the leaders').
+   */
+  describe(
+    groupId: string,
+    options: { logEndOffsetOf?: (topic: string, partition: number) => number | null } = {},
+  ): GroupDescription {
     const group = this.#group(groupId);
     const { state, generationId, assignor, members } = group.describe();
     const partitions = describePartitions(this.#offsets.of(groupId), {
       members,
-      logEndOffsetOf: (topic, partition) => this.#logEndOffset(topic, partition),
+      logEndOffsetOf: options.logEndOffsetOf ?? ((topic, partition) => this.#logEndOffset(topic, partition)),
     });
     return { group: groupId, state, generationId, assignor, members, partitions };
   }
 
   /** Deletes an empty group: a tombstone for each committed offset, then it is gone (Kafka's DeleteGroups). */
   deleteGroup(groupId: string): { offsetsDeleted: number } {
+    this.#singleNodeOnly();
+    const group = this.#deletable(groupId);
+    const offsetsDeleted = this.#offsets.deleteGroup(groupId);
+    this.#markDeleted(group);
+    return { offsetsDeleted };
+  }
+
+  /** As deleteGroup, answered once the tombstones are committed (see commitReplicated). */
+  async deleteGroupReplicated(groupId: string): Promise<{ offsetsDeleted: number }> {
+    const group = this.#deletable(groupId);
+    const written = this.#offsets.writeDeletion(groupId);
+    await this.#awaitCommitted(written.appended);
+    written.apply();
+    // A member may have joined while the tombstones replicated: the group then lives on, offsets gone.
+    if (group.memberCount === 0 && this.#groups.get(groupId) === group) this.#markDeleted(group);
+    return { offsetsDeleted: written.committed };
+  }
+
+  #deletable(groupId: string): ConsumerGroup {
     const group = this.#group(groupId);
     if (group.memberCount > 0) throw nonEmpty(group, "it cannot be deleted");
-    const offsetsDeleted = this.#offsets.deleteGroup(groupId);
+    this.#checkWritable(groupId);
+    return group;
+  }
+
+  #markDeleted(group: ConsumerGroup): void {
     group.markDead();
-    this.#groups.delete(groupId);
-    return { offsetsDeleted };
+    this.#groups.delete(group.groupId);
   }
 
   /** The group's membership, for tests that wait for joins to arrive. */
@@ -281,9 +408,43 @@ export class GroupCoordinator implements ConsumerLagSource {
   }
 
   #commit(groupId: string, offsets: readonly OffsetToCommit[]): CommittedOffset[] {
+    this.#singleNodeOnly();
     const committed = this.#offsets.commit(groupId, { offsets, commitTimestampMs: this.clock.nowMs() });
     if (!this.#groups.has(groupId)) this.#groups.set(groupId, this.#newGroup(groupId));
     return committed;
+  }
+
+  /** Writes, waits until the ISR has the batch, then makes the offsets visible. */
+  async #commitReplicated(groupId: string, offsets: readonly OffsetToCommit[]): Promise<CommittedOffset[]> {
+    this.#checkWritable(groupId);
+    const written = this.#offsets.write(groupId, { offsets, commitTimestampMs: this.clock.nowMs() });
+    await this.#awaitCommitted(written.appended);
+    // Leadership may have moved while the batch replicated: the new coordinator read it from the log.
+    if (!this.coordinates(groupId)) return written.committed;
+    written.apply();
+    if (!this.#groups.has(groupId)) this.#groups.set(groupId, this.#newGroup(groupId));
+    return written.committed;
+  }
+
+  /** The synchronous writers answer before replication could: cluster mode uses the *Replicated ones. */
+  #singleNodeOnly(): void {
+    assert(
+      this.options.replication === undefined,
+      "cluster mode writes offsets with the *Replicated methods",
+    );
+  }
+
+  /** Cluster mode: the offsets partition takes writes now (leader, ISR at min.insync.replicas). */
+  #checkWritable(groupId: string): void {
+    const replication = this.options.replication;
+    if (replication === undefined) return;
+    const partition = this.#topic.partitionFor(groupId);
+    replication.checkAppend(partition);
+  }
+
+  async #awaitCommitted(appended: AppendedAt | undefined): Promise<void> {
+    if (appended === undefined || this.options.replication === undefined) return;
+    await this.options.replication.awaitCommitted(appended.partition, appended.lastOffset);
   }
 
   #newGroup(groupId: string): ConsumerGroup {
@@ -306,7 +467,7 @@ export class GroupCoordinator implements ConsumerLagSource {
   }
 
   #group(groupId: string): ConsumerGroup {
-    checkGroupId(groupId);
+    this.#checkCoordinator(groupId);
     const group = this.#groups.get(groupId);
     if (group !== undefined) return group;
     throw new SluiceError("GROUP_ID_NOT_FOUND", `there is no group "${groupId}"`, { field: "group" });
@@ -314,7 +475,7 @@ export class GroupCoordinator implements ConsumerLagSource {
 
   /** Kafka answers a member of a group it does not know with UNKNOWN_MEMBER_ID: the member joins again. */
   #groupOfMember(groupId: string, memberId: string): ConsumerGroup {
-    checkGroupId(groupId);
+    this.#checkCoordinator(groupId);
     const group = this.#groups.get(groupId);
     if (group === undefined) throw unknownMember(groupId, memberId);
     return group;

@@ -38,6 +38,12 @@ export interface OffsetsRecord {
   value: Uint8Array | null;
 }
 
+/** Where an append ended: the partition and the offset of its last record. */
+export interface AppendedAt {
+  partition: number;
+  lastOffset: number;
+}
+
 /** A record read back, with where it was. */
 export interface StoredOffsetsRecord extends OffsetsRecord {
   partition: number;
@@ -75,14 +81,32 @@ export class OffsetsTopic {
    * Up to OFFSETS_PER_COMMIT_MAX records go in one batch, which lands whole or not at all; more (a
    * group's tombstones) take several batches, appended without yielding.
    */
-  append(groupId: string, records: readonly OffsetsRecord[]): void {
-    if (records.length === 0) return;
+  append(groupId: string, records: readonly OffsetsRecord[]): AppendedAt | undefined {
+    if (records.length === 0) return undefined;
     const log = this.#partitionOf(groupId);
     const timestampMs = this.logs.clock.nowMs();
+    let lastOffset = -1;
     for (let start = 0; start < records.length; start += OFFSETS_PER_COMMIT_MAX) {
       const chunk = records.slice(start, start + OFFSETS_PER_COMMIT_MAX);
-      log.appendSync(encodeBatch(chunk, { timestampMs }));
+      lastOffset = log.appendSync(encodeBatch(chunk, { timestampMs })).lastOffset;
     }
+    return { partition: this.partitionFor(groupId), lastOffset };
+  }
+
+  /** Partitions of the topic: its own count once it exists, the count it will be created with before. */
+  get partitionCount(): number {
+    return this.exists ? this.logs.partitionCount(CONSUMER_OFFSETS_TOPIC) : OFFSETS_TOPIC_PARTITIONS;
+  }
+
+  /** The partition holding the group's records (and whose leader coordinates it in cluster mode). */
+  partitionFor(groupId: string): number {
+    return offsetsPartitionFor(groupId, this.partitionCount);
+  }
+
+  /** Every record of one partition, from its log start, in log order (a new coordinator's load). */
+  *readPartition(partition: number, onSkipped: (error: unknown, where: string) => void) {
+    if (!this.exists || partition >= this.logs.partitionCount(CONSUMER_OFFSETS_TOPIC)) return;
+    yield* readPartition(this.logs.partition(CONSUMER_OFFSETS_TOPIC, partition), { partition, onSkipped });
   }
 
   /**
