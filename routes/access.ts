@@ -7,6 +7,7 @@ import { matchedRoutes } from "hono/route";
 import { type AccessControl, ANONYMOUS, type Principal } from "../lib/auth/access-control.ts";
 import { hasRole, isAdmin, mayUseTopic } from "../lib/auth/grants.ts";
 import { type ProduceRateLimiter, produceRateRefusal } from "../lib/auth/produce-rate.ts";
+import { ON_BEHALF_HEADER, parseOnBehalf } from "../lib/cluster/peer-auth.ts";
 import { FORWARDED_HEADER } from "../lib/cluster/replicated-append.ts";
 import { SluiceError } from "../lib/errors.ts";
 import { splitBatches } from "../lib/gateway/batch-frames.ts";
@@ -50,11 +51,14 @@ export function accessMiddleware(deps: AccessDeps): MiddlewareHandler {
     if (requirement.kind === "open") return next();
     if (requirement.kind === "metrics" && !access.metricsNeedToken) return next();
     const queryToken = requirement.kind === "token" && requirement.queryToken === true;
-    const principal = authenticate(c, access, queryToken);
-    if (principal instanceof Response) {
+    const authenticated = authenticate(c, access, queryToken);
+    if (authenticated instanceof Response) {
       failures.inc({ reason: "unauthenticated" });
-      return principal;
+      return authenticated;
     }
+    // Another node (the cluster's admin token) forwarding a client's request: checked as that client.
+    const forwarded = isAdmin(authenticated.grants) && c.req.header(FORWARDED_HEADER) !== undefined;
+    const principal = forwarded ? (onBehalfOf(c) ?? authenticated) : authenticated;
     const denied = await deniedBecause(c, principal, requirement, { ...deps, params: route?.params ?? {} });
     if (denied !== undefined) {
       failures.inc({ reason: "forbidden" });
@@ -64,8 +68,7 @@ export function accessMiddleware(deps: AccessDeps): MiddlewareHandler {
       );
     }
     c.set("principal", principal);
-    // A produce forwarded by another node (as the cluster, with the admin token) was charged there.
-    const forwarded = isAdmin(principal.grants) && c.req.header(FORWARDED_HEADER) !== undefined;
+    // A produce forwarded by another node was charged to the client's rate there.
     if (requirement.kind === "topic" && requirement.produce !== undefined && !forwarded) {
       const limiter = access.rateLimiterOf(principal);
       if (limiter !== undefined)
@@ -73,6 +76,22 @@ export function accessMiddleware(deps: AccessDeps): MiddlewareHandler {
     }
     return next();
   };
+}
+
+/**
+ * The client a forwarded request speaks for (lib/cluster/peer-auth.ts); undefined without the
+ * header. A header that is not one is refused: only a node sends it, so it is a bug or a forgery.
+ */
+function onBehalfOf(c: Context): Principal | undefined {
+  const value = c.req.header(ON_BEHALF_HEADER);
+  if (value === undefined) return undefined;
+  const principal = parseOnBehalf(value);
+  if (principal === undefined) {
+    throw new SluiceError("INVALID_REQUEST", `${ON_BEHALF_HEADER} is not a principal`, {
+      field: ON_BEHALF_HEADER,
+    });
+  }
+  return principal;
 }
 
 /** The route that will answer (the first that is not middleware for all methods) and its params. */

@@ -13,10 +13,13 @@ import type { TokenInfo, TokenRecord } from "./token-record.ts";
 import { tokenInfo } from "./token-record.ts";
 import { hashesMatch, hashSecret, newSecret } from "./token-secret.ts";
 
-/** Who a request is: a token, or the anonymous admin when access control is off. */
+/**
+ * Who a request is: a token, the anonymous admin when access control is off, or (cluster mode) the
+ * client a peer node forwards a request for, as that node vouches for it.
+ */
 export interface Principal {
   readonly name: string;
-  readonly source: TokenRecord["source"] | "anonymous";
+  readonly source: TokenRecord["source"] | "anonymous" | "forwarded";
   readonly grants: readonly Grant[];
 }
 

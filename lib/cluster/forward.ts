@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { SluiceError } from "../errors.ts";
 import type { ClusterNode } from "./cluster-node.ts";
 import type { NodeRecord } from "./metadata.ts";
-import { peerHeaders } from "./peer-auth.ts";
+import { ON_BEHALF_HEADER, onBehalfValue, peerHeaders } from "./peer-auth.ts";
 import { FORWARDED_HEADER } from "./replicated-append.ts";
 
 const PARTITION_PATH = /\/topics\/([^/]+)\/partitions\/(\d+)\//;
@@ -61,10 +61,14 @@ export async function proxyTo(
   const headers = new Headers(c.req.raw.headers);
   for (const name of HOP_HEADERS) headers.delete(name);
   headers.set(FORWARDED_HEADER, String(cluster.nodeId));
-  // Checked here against the client's token; the other node may not know that token (API tokens are
-  // each node's own), so the request goes on as the cluster.
-  for (const [name, value] of Object.entries(peerHeaders(cluster.options.interNodeToken)))
-    headers.set(name, value);
+  // The other node may not know the client's token (API tokens are each node's own), so the request
+  // goes on as the cluster, naming the client's grants for the checks only that node can make.
+  const interNodeToken = cluster.options.interNodeToken;
+  for (const [name, value] of Object.entries(peerHeaders(interNodeToken))) headers.set(name, value);
+  headers.delete(ON_BEHALF_HEADER);
+  const principal = c.get("principal");
+  if (interNodeToken !== undefined && principal !== undefined)
+    headers.set(ON_BEHALF_HEADER, onBehalfValue(principal));
   const hasBody = c.req.method !== "GET" && c.req.method !== "HEAD";
   let response: Response;
   try {

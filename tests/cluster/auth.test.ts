@@ -1,7 +1,8 @@
 // Cluster mode with access control on (real etcd, three processes): nodes replicate and forward with
 // the shared authAdminToken, so acks=all works; a client token is checked by the node it reaches, a
 // consume-only token's produce is refused on a non-leader too, and a producer token made on a
-// non-leader (unknown to the leader: API tokens are each node's own) is forwarded and succeeds.
+// non-leader (unknown to the leader: API tokens are each node's own) is forwarded and succeeds; a
+// group request forwarded to the group's coordinator is checked there against the client's grants.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createReplicatedTopic, leaderOf } from "./failover-rounds.ts";
 import { Cluster, type SluiceNode } from "./harness.ts";
@@ -15,11 +16,16 @@ beforeAll(async () => {
 });
 afterAll(() => cluster.stop());
 
-async function makeToken(node: SluiceNode, name: string, role: "produce" | "consume"): Promise<string> {
+async function makeToken(
+  node: SluiceNode,
+  name: string,
+  role: "produce" | "consume",
+  topics = TOPIC,
+): Promise<string> {
   const response = await fetch(`${node.api}/tokens`, {
     method: "POST",
     headers: { ...node.headers, "content-type": "application/json" },
-    body: JSON.stringify({ name, grants: [{ role, topics: TOPIC }] }),
+    body: JSON.stringify({ name, grants: [{ role, topics }] }),
   });
   expect(response.status).toBe(201);
   return ((await response.json()) as { token: string }).token;
@@ -86,4 +92,37 @@ test("with access control on, nodes replicate and forward with the shared admin 
     );
     expect(state.replication?.isr.toSorted()).toEqual([1, 2, 3]);
   }
+}, 60_000);
+
+test("a group request is checked against the group's topics on every node, coordinator or not", async () => {
+  const [first] = cluster.nodes;
+  // Committed by the admin: the group involves TOPIC, which only its coordinator knows.
+  const commit = await fetch(`${first!.api}/groups/g-secured/offsets`, {
+    method: "POST",
+    headers: { ...first!.headers, "content-type": "application/json" },
+    body: JSON.stringify({ offsets: [{ topic: TOPIC, partition: 0, offset: 1 }] }),
+  });
+  expect(commit.status).toBe(200);
+  for (const node of cluster.nodes) {
+    const outsider = await makeToken(node, `outsider-${node.id}`, "consume", "elsewhere.*");
+    const reader = await makeToken(node, `reader-${node.id}`, "consume");
+    const as = (token: string, method = "GET") =>
+      fetch(`${node.api}/groups/g-secured`, { method, headers: { authorization: `Bearer ${token}` } });
+    const described = await as(reader);
+    expect(described.status).toBe(200);
+    const servedBy = described.headers.get("x-sluice-served-by");
+    for (const method of ["GET", "DELETE"]) {
+      const refused = await as(outsider, method);
+      expect({ node: node.id, servedBy, method, status: refused.status }).toEqual({
+        node: node.id,
+        servedBy,
+        method,
+        status: 403,
+      });
+    }
+  }
+  const offsets = await fetch(`${first!.api}/groups/g-secured/offsets`, { headers: first!.headers });
+  expect(
+    ((await offsets.json()) as { offsets: Array<{ offset: number }> }).offsets.map((o) => o.offset),
+  ).toEqual([1]);
 }, 60_000);
