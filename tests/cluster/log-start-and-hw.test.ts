@@ -1,8 +1,8 @@
 // Replication edge cases with real processes and etcd: a follower paused while the leader's retention
 // deletes past its log end empties its log, starts it at the leader's log start and catches up into
-// the ISR with identical bytes.
+// the ISR with identical bytes; a restarted node's high watermark comes from its checkpoint file.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createReplicatedTopic, leaderOf } from "./failover-rounds.ts";
 import { Cluster, type SluiceNode, waitUntil } from "./harness.ts";
@@ -12,7 +12,12 @@ beforeAll(async () => {
   cluster = await Cluster.start(3, {
     // A paused follower leaves the ISR soon, so the high watermark (and retention behind it) moves on.
     replicaLagTimeMaxMs: 1000,
-    extraArgs: ["--retention-check-interval-ms", "100"],
+    extraArgs: [
+      "--retention-check-interval-ms",
+      "100",
+      "--replica-high-watermark-checkpoint-interval-ms",
+      "100",
+    ],
   });
 });
 afterAll(() => cluster.stop());
@@ -125,3 +130,99 @@ test("a follower whose log end fell below the leader's log start starts its log 
   }
   for (const node of cluster.nodes) await node.start();
 }, 120_000);
+
+/** What a node's replication-offset-checkpoint says for partition 0 of `topic`, if anything. */
+function checkpointedHighWatermark(node: SluiceNode, topic: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(node.dataDir, "replication-offset-checkpoint"), "utf8");
+  } catch {
+    return undefined;
+  }
+  const line = text.split("\n").find((entry) => entry.startsWith(`${topic} 0 `));
+  return line === undefined ? undefined : Number(line.split(" ")[2]);
+}
+
+test("a restarted node's high watermark is its checkpointed one (after a clean stop and a SIGKILL), never past its log end", async () => {
+  const topic = "hw";
+  await createReplicatedTopic(cluster, topic);
+  const leader = cluster.node(await leaderOf(cluster, topic));
+  const node = cluster.nodes.find((candidate) => candidate.id !== leader.id)!;
+  const others = cluster.nodes.filter((candidate) => candidate.id !== node.id);
+  const inSync = (records: number) =>
+    cluster.waitForState(
+      topic,
+      0,
+      `all three in sync at ${records}`,
+      (s) => s.replication?.isr.length === 3 && s.highWatermark === records,
+      20_000,
+      leader,
+    );
+
+  /**
+   * Takes `node` down with `stop`, waits until the leader has dropped it from the ISR, pauses the other
+   * two (so no leader can tell the restarted node its high watermark, and it cannot be elected), and
+   * restarts it: its high watermark is then the one it set up at start.
+   */
+  async function restartAlone(stop: () => Promise<void>, beforeStart: () => void = () => undefined) {
+    await stop();
+    await cluster.waitForState(
+      topic,
+      0,
+      "the stopped node out of the ISR",
+      (s) => !s.replication?.isr.includes(node.id),
+      15_000,
+      leader,
+    );
+    for (const other of others) other.signal("SIGSTOP");
+    beforeStart();
+    await node.start();
+    const state = await offsets(node, topic);
+    for (const other of others) other.signal("SIGCONT");
+    return state;
+  }
+
+  for (let i = 0; i < 8; i++) await produce(leader, topic, `r${i}`, "all");
+  await inSync(8);
+  await waitUntil(
+    "the node's checkpoint at 8",
+    async () => checkpointedHighWatermark(node, topic) === 8,
+    10_000,
+  );
+
+  // A clean stop writes the checkpoint last; the restarted node starts from it, not from 0.
+  const afterCleanStop = await restartAlone(() => node.stop());
+  expect(checkpointedHighWatermark(node, topic)).toBe(8);
+  expect(afterCleanStop).toMatchObject({ logStartOffset: 0, logEndOffset: 8, highWatermark: 8 });
+
+  await inSync(8);
+  for (let i = 8; i < 13; i++) await produce(leader, topic, `r${i}`, "all");
+  await inSync(13);
+  await waitUntil(
+    "the node's checkpoint at 13",
+    async () => checkpointedHighWatermark(node, topic) === 13,
+    10_000,
+  );
+  const afterKill = await restartAlone(() => node.kill());
+  expect(afterKill).toMatchObject({ logEndOffset: 13, highWatermark: 13 });
+
+  // A checkpoint past the log end (the log lost its tail): the high watermark stops at the log end.
+  await inSync(13);
+  const path = join(node.dataDir, "replication-offset-checkpoint");
+  const pastEnd = await restartAlone(
+    () => node.kill(),
+    () => writeFileSync(path, `0\n1\n${topic} 0 1000\n`),
+  );
+  expect(pastEnd).toMatchObject({ logEndOffset: 13, highWatermark: 13 });
+
+  // A malformed checkpoint: a warning, the node runs, and the high watermark starts at the log start.
+  await inSync(13);
+  const malformed = await restartAlone(
+    () => node.kill(),
+    () => writeFileSync(path, "0\n7\nnot a checkpoint\n"),
+  );
+  expect(malformed).toMatchObject({ logEndOffset: 13, highWatermark: 0 });
+  const nodeLog = readFileSync(join(node.dataDir, "..", `node-${node.id}.log`), "utf8");
+  expect(nodeLog).toContain("high watermark checkpoint unreadable");
+  await inSync(13);
+}, 180_000);
