@@ -102,6 +102,7 @@ export class ClusterNode {
     await node.store.watch(() => node.refresh());
     node.#pollTimer = setInterval(() => node.refresh(), METADATA_POLL_MS);
     await node.refresh();
+    node.#highWatermarks.start();
     return node;
   }
 

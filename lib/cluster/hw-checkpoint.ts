@@ -52,13 +52,22 @@ export class HighWatermarkCheckpoint {
   readonly path: string;
   /** What the file said when this node started. */
   readonly #checkpointed: PartitionOffsets;
-  readonly #timer: ReturnType<typeof setInterval>;
+  #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
+  /** Reads the file; nothing is written before start(). */
   constructor(readonly options: HighWatermarkCheckpointOptions) {
     this.path = joinPath(options.logs.dataDir, HIGH_WATERMARK_CHECKPOINT_FILE);
     this.#checkpointed = readHighWatermarkCheckpoint(options.logs.storage, this.path, options.log);
-    this.#timer = setInterval(() => this.write(), options.intervalMs);
+  }
+
+  /**
+   * Starts the periodic writes, once the node has taken up its partitions: a node that never got that
+   * far (etcd unreachable at start) must not replace the file with an empty one.
+   */
+  start(): void {
+    if (this.#closed || this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.write(), this.options.intervalMs);
   }
 
   /** The partition's high watermark as the file said at start, when it had one. */
@@ -89,6 +98,7 @@ export class HighWatermarkCheckpoint {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.write();
   }

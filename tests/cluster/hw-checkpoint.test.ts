@@ -54,6 +54,7 @@ describe("HighWatermarkCheckpoint", () => {
     const { lines, log } = collectingLog();
     const checkpoint = new HighWatermarkCheckpoint({ logs, intervalMs: 60_000, partitions: () => held, log });
     expect(checkpoint.checkpointed("a", 0)).toBeUndefined();
+    checkpoint.start();
     checkpoint.close();
     expect(new TextDecoder().decode(storage.readFile(PATH))).toBe("0\n3\na 0 5\na 1 0\nb 0 2\n");
 
@@ -77,8 +78,19 @@ describe("HighWatermarkCheckpoint", () => {
       log,
     });
     logs.deleteTopic("a");
+    checkpoint.start();
     checkpoint.close();
     expect(new TextDecoder().decode(storage.readFile(PATH))).toBe("0\n1\nb 0 2\n");
+    await logs.close();
+  });
+
+  test("one never started (the node did not get as far as its partitions) leaves the file as it was", async () => {
+    const { storage, logs } = managerWithHighWatermarks();
+    storage.writeFileAtomic(PATH, new TextEncoder().encode("0\n1\na 0 4\n"));
+    const { log } = collectingLog();
+    const checkpoint = new HighWatermarkCheckpoint({ logs, intervalMs: 60_000, partitions: () => [], log });
+    checkpoint.close();
+    expect(new TextDecoder().decode(storage.readFile(PATH))).toBe("0\n1\na 0 4\n");
     await logs.close();
   });
 
@@ -86,6 +98,7 @@ describe("HighWatermarkCheckpoint", () => {
     const { storage, logs } = managerWithHighWatermarks();
     const { log } = collectingLog();
     const checkpoint = new HighWatermarkCheckpoint({ logs, intervalMs: 20, partitions: () => held, log });
+    checkpoint.start();
     const deadline = Date.now() + 5000;
     while (storage.readFile(PATH) === undefined && Date.now() < deadline) await Bun.sleep(10);
     expect(new TextDecoder().decode(storage.readFile(PATH))).toBe("0\n3\na 0 5\na 1 0\nb 0 2\n");
@@ -102,6 +115,7 @@ describe("HighWatermarkCheckpoint", () => {
     const { storage, logs } = managerWithHighWatermarks();
     const { lines, log } = collectingLog();
     const checkpoint = new HighWatermarkCheckpoint({ logs, intervalMs: 60_000, partitions: () => held, log });
+    checkpoint.start();
     storage.diskFullAfterBytes(0);
     checkpoint.close();
     expect(lines.map((line) => [line.level, line.msg])).toEqual([
@@ -154,6 +168,7 @@ describe("readHighWatermarkCheckpoint", () => {
     expect(checkpoint.checkpointed("a", 0)).toBeUndefined();
     expect(lines.map((line) => line.level)).toEqual(["warn"]);
     // The next write replaces the bad file with a good one.
+    checkpoint.start();
     checkpoint.close();
     expect(new TextDecoder().decode(storage.readFile(PATH))).toBe("0\n3\na 0 5\na 1 0\nb 0 2\n");
     await logs.close();
