@@ -163,6 +163,15 @@ export const configSchema = z
       .max(60_000)
       .default(500)
       .describe("longest wait of a follower's fetch on the leader (replica.fetch.wait.max.ms)"),
+    replicaHighWatermarkCheckpointIntervalMs: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(3_600_000)
+      .default(5000)
+      .describe(
+        "how often replicated partitions' high watermarks are checkpointed for a restart (replica.high.watermark.checkpoint.interval.ms)",
+      ),
     ackTimeoutMs: z.coerce
       .number()
       .int()

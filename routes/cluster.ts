@@ -17,6 +17,7 @@ import { SluiceError } from "../lib/errors.ts";
 import { RECORD_BATCH_MEDIA_TYPE } from "../lib/gateway/batch-frames.ts";
 import type { Gateway } from "../lib/gateway/gateway.ts";
 import { PARTITIONS_PER_TOPIC_MAX } from "../lib/limits.ts";
+import { errorResponse } from "./errors.ts";
 import { describeRoute, JSON_BODY_ERRORS, json } from "./route-docs.ts";
 import { limitBody, paramsOf, parseInput, partitionParams, queryOf, readJsonBody } from "./validate.ts";
 
@@ -194,7 +195,9 @@ export function clusterRoutes(gateway: Gateway): Hono {
       summary: "Replica fetch (follower to leader)",
       description:
         "A follower reads from its log end, which tells the leader its position; batches as stored, " +
-        "up to the leader's log end, sent with zero copy. Not for clients.",
+        "up to the leader's log end, sent with zero copy. A follower below the leader's log start is " +
+        "refused with OFFSET_OUT_OF_RANGE and the offset headers: it starts its log at the log start. " +
+        "Not for clients.",
       responses: {
         200: {
           description: "Batches from the offset on.",
@@ -219,14 +222,21 @@ export function clusterRoutes(gateway: Gateway): Hono {
     queryOf(replicaFetchQuery),
     async (c) => {
       const query = c.req.valid("query");
-      const { log, read, leaderEpoch } = await cluster().replicas.replicaFetch(query, c.req.raw.signal);
-      const headers = {
-        "content-type": RECORD_BATCH_MEDIA_TYPE,
+      const answer = await cluster().replicas.replicaFetch(query, c.req.raw.signal);
+      const { log, read, leaderEpoch } = answer;
+      const offsetHeaders = {
         [REPLICA_HEADERS.highWatermark]: String(read.highWatermark),
         [REPLICA_HEADERS.logStartOffset]: String(read.logStartOffset),
         [REPLICA_HEADERS.logEndOffset]: String(read.logEndOffset),
         [REPLICA_HEADERS.leaderEpoch]: String(leaderEpoch),
       };
+      if (answer.belowLogStart !== undefined) {
+        // The refusal says where the leader's log starts: the follower starts its own log there.
+        const response = errorResponse(answer.belowLogStart, c);
+        for (const [name, value] of Object.entries(offsetHeaders)) response.headers.set(name, value);
+        return response;
+      }
+      const headers = { "content-type": RECORD_BATCH_MEDIA_TYPE, ...offsetHeaders };
       if (read.slice === undefined) return new Response(null, { status: 204, headers });
       return new Response(log.sliceBlob(read.slice), { headers });
     },

@@ -8,6 +8,7 @@ import { isInternalTopic, type LogManager, validateTopicName } from "../topics/l
 import { parseTopicConfig, topicConfigSchema } from "../topics/topic-config.ts";
 import { ClusterStore, coordinatorUnavailable } from "./cluster-store.ts";
 import { reconcile, replicationFactorOf } from "./controller.ts";
+import { HighWatermarkCheckpoint } from "./hw-checkpoint.ts";
 import {
   type ClusterSnapshot,
   NO_LEADER,
@@ -26,6 +27,8 @@ export interface ClusterNodeOptions {
   sessionTimeoutMs: number;
   replicaLagTimeMaxMs: number;
   replicaFetchWaitMaxMs: number;
+  /** Kafka's replica.high.watermark.checkpoint.interval.ms (hw-checkpoint.ts). */
+  replicaHighWatermarkCheckpointIntervalMs: number;
   ackTimeoutMs: number;
   /** The shared authAdminToken when access control is on: sent on every request to another node. */
   interNodeToken?: string | undefined;
@@ -51,8 +54,9 @@ export class ClusterNode {
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   /** Topics seen in etcd: one that disappears from there is deleted here too. */
   readonly #knownTopics = new Set<string>();
-  /** Partitions whose high watermark was reset when this node first took them over. */
-  readonly #adopted = new Set<string>();
+  /** Partitions whose high watermark was set when this node first took them over. */
+  readonly #adopted = new Map<string, { topic: string; partition: number }>();
+  readonly #highWatermarks: HighWatermarkCheckpoint;
   #lastEtcdOkMs = 0;
   #closed = false;
 
@@ -74,6 +78,12 @@ export class ClusterNode {
       log: options.log,
       refresh: () => this.refresh(),
     });
+    this.#highWatermarks = new HighWatermarkCheckpoint({
+      logs: options.logs,
+      intervalMs: options.replicaHighWatermarkCheckpointIntervalMs,
+      partitions: () => this.#adopted.values(),
+      log: options.log,
+    });
   }
 
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
@@ -92,6 +102,7 @@ export class ClusterNode {
     await node.store.watch(() => node.refresh());
     node.#pollTimer = setInterval(() => node.refresh(), METADATA_POLL_MS);
     await node.refresh();
+    node.#highWatermarks.start();
     return node;
   }
 
@@ -180,9 +191,9 @@ export class ClusterNode {
   }
 
   /**
-   * The first time this process takes a replicated partition, its high watermark falls back to the
-   * log start: after a restart this node cannot know which of its records were committed, and the
-   * leader tells it again (or, as leader, its followers' positions do).
+   * The first time this process takes a replicated partition, its high watermark is the checkpointed
+   * one (hw-checkpoint.ts), else the log start, never past the log end; from there the leader tells
+   * it again (or, as leader, its followers' positions move it on).
    */
   #adoptPartitions(snapshot: ClusterSnapshot): void {
     for (const versioned of snapshot.partitions.values()) {
@@ -191,8 +202,9 @@ export class ClusterNode {
       if (!this.options.logs.hasTopic(versioned.topic)) continue;
       const log = this.options.logs.partition(versioned.topic, versioned.partition);
       log.replication.highWatermarkFollowsLogEnd = false;
-      log.resetHighWatermark(log.logStartOffset);
-      this.#adopted.add(id);
+      const { topic, partition } = versioned;
+      log.resetHighWatermark(this.#highWatermarks.checkpointed(topic, partition) ?? log.logStartOffset);
+      this.#adopted.set(id, { topic, partition });
     }
   }
 
@@ -388,6 +400,7 @@ export class ClusterNode {
     clearInterval(this.#pollTimer);
     await this.#refreshing?.catch(() => undefined);
     await this.replicas.close();
+    this.#highWatermarks.close();
     await this.store.close();
   }
 }

@@ -1,11 +1,13 @@
 // A follower's loop for one partition: first truncate the log to where it agrees with the leader
 // (by leader epoch, KIP-101/279: never to its own high watermark), then fetch from its log end again
 // and again, append what comes with the leader's offsets and epochs, and take the leader's high
-// watermark. Stops when the partition's leader or epoch changes (a new fetcher takes over).
-import { isSluiceError } from "../errors.ts";
+// watermark. A log that ends below the leader's log start is emptied and started there
+// (replica-log-start.ts). Stops when the partition's leader or epoch changes (a new fetcher takes over).
+import { ERRORS, isSluiceError } from "../errors.ts";
 import { splitBatches } from "../gateway/batch-frames.ts";
 import type { PartitionLog } from "../log/partition-log.ts";
 import { peerHeaders } from "./peer-auth.ts";
+import { leaderLogStartOf, restartOffsetFor } from "./replica-log-start.ts";
 import {
   EPOCH_END_PATH,
   type EpochEndAnswer,
@@ -25,6 +27,8 @@ export interface FetcherOptions {
   leaderEpoch: number;
   /** Looked up afresh each round: a deleted topic ends the loop. */
   log: () => PartitionLog;
+  /** Empties the log and starts it at the offset, checkpointing its recovery point (LogManager's). */
+  truncateFullyAndStartAt: (offset: number) => Promise<void>;
   fetchMaxWaitMs: number;
   fetchMaxBytes: number;
   /** The shared authAdminToken: the replica routes need admin when access control is on. */
@@ -33,6 +37,8 @@ export interface FetcherOptions {
   onProgress: () => void;
   log_: (level: string, msg: string, fields?: Record<string, unknown>) => void;
 }
+
+const OFFSET_OUT_OF_RANGE_STATUS = ERRORS.OFFSET_OUT_OF_RANGE.status;
 
 /** Backoff after a failed request: the leader may be down or not know its leadership yet. */
 const RETRY_BACKOFF_MS = 100;
@@ -85,13 +91,18 @@ export class ReplicaFetcher {
     }
   }
 
-  async #get(path: string, query: Record<string, string | number>, timeoutMs: number): Promise<Response> {
+  async #get(
+    path: string,
+    query: Record<string, string | number>,
+    timeoutMs: number,
+    accepted: (response: Response) => boolean = () => false,
+  ): Promise<Response> {
     const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]);
     const response = await fetch(`${this.options.leaderUrl}${path}?${queryString(query)}`, {
       signal,
       headers: peerHeaders(this.options.interNodeToken),
     });
-    if (response.status >= 400) {
+    if (response.status >= 400 && !accepted(response)) {
       const text = await response.text();
       throw new Error(`leader answered ${response.status}: ${text.slice(0, 300)}`);
     }
@@ -147,7 +158,14 @@ export class ReplicaFetcher {
         max_wait_ms: fetchMaxWaitMs,
       },
       fetchMaxWaitMs + 5000,
+      (answer) =>
+        answer.status === OFFSET_OUT_OF_RANGE_STATUS && restartOffsetFor(answer.headers, log) !== undefined,
     );
+    if (response.status === OFFSET_OUT_OF_RANGE_STATUS) {
+      await response.body?.cancel();
+      await this.#startAtLeaderLogStart(log, restartOffsetFor(response.headers, log)!);
+      return;
+    }
     const body = response.status === 204 ? new Uint8Array(0) : new Uint8Array(await response.arrayBuffer());
     // Past this check nothing yields: a fetcher stopped meanwhile appends nothing.
     if (this.#stopped || this.options.log() !== log) return;
@@ -160,6 +178,24 @@ export class ReplicaFetcher {
     const leaderHighWatermark = Number(response.headers.get(REPLICA_HEADERS.highWatermark) ?? 0);
     if (Number.isSafeInteger(leaderHighWatermark))
       log.updateHighWatermark(Math.min(leaderHighWatermark, log.logEndOffset));
+    // Whatever the leader's retention dropped goes here too (bounded by this log's high watermark).
+    const leaderLogStart = leaderLogStartOf(response.headers);
+    if (leaderLogStart !== undefined) log.maybeIncrementLogStartOffset(leaderLogStart);
+    this.options.onProgress();
+  }
+
+  /** This log ends below the leader's log start: nothing it lacks can be fetched, so it starts over. */
+  async #startAtLeaderLogStart(log: PartitionLog, leaderLogStart: number): Promise<void> {
+    if (this.#stopped || this.options.log() !== log) return;
+    const { topic, partition } = this.options;
+    const logEndOffset = log.logEndOffset;
+    await this.options.truncateFullyAndStartAt(leaderLogStart);
+    this.options.log_("info", "follower below the leader's log start: emptied its log and started it there", {
+      topic,
+      partition,
+      logEndOffset,
+      leaderLogStartOffset: leaderLogStart,
+    });
     this.options.onProgress();
   }
 }

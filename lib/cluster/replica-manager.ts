@@ -12,6 +12,7 @@ import type { ClusterStore } from "./cluster-store.ts";
 import { LeaderState } from "./leader-state.ts";
 import { type ClusterSnapshot, NO_LEADER, partitionId, type VersionedPartition } from "./metadata.ts";
 import { ReplicaFetcher } from "./replica-fetcher.ts";
+import { refuseBelowLogStart } from "./replica-log-start.ts";
 import type { EpochEndAnswer, EpochEndQuery, ReplicaFetchQuery } from "./replica-protocol.ts";
 
 export interface ReplicaManagerOptions {
@@ -153,6 +154,8 @@ export class ReplicaManager {
         leaderUrl: leaderNode.url,
         leaderEpoch: state.leaderEpoch,
         log: () => this.options.logs.partition(topic, partition),
+        truncateFullyAndStartAt: (offset) =>
+          this.options.logs.truncateFullyAndStartAt(topic, partition, offset),
         fetchMaxWaitMs: this.options.replicaFetchWaitMaxMs,
         fetchMaxBytes: REPLICA_FETCH_MAX_BYTES,
         interNodeToken: this.options.interNodeToken,
@@ -272,7 +275,7 @@ export class ReplicaManager {
   async replicaFetch(
     query: ReplicaFetchQuery,
     signal: AbortSignal | undefined,
-  ): Promise<{ log: PartitionLog; read: ReadResult; leaderEpoch: number }> {
+  ): Promise<{ log: PartitionLog; read: ReadResult; leaderEpoch: number; belowLogStart?: SluiceError }> {
     const { topic, partition } = query;
     const leadership = this.#leadership(topic, partition);
     checkLeaderEpoch(query.leader_epoch, leadership.state.leaderEpoch, topic, partition);
@@ -283,6 +286,8 @@ export class ReplicaManager {
       );
     }
     const log = this.options.logs.partition(topic, partition);
+    const belowLogStart = refuseBelowLogStart(query, log, leadership.state.leaderEpoch);
+    if (belowLogStart !== undefined) return belowLogStart;
     if (query.offset > log.logEndOffset) {
       throw new SluiceError(
         "OFFSET_OUT_OF_RANGE",

@@ -19,6 +19,7 @@ export function startClusterFromConfig(
     sessionTimeoutMs: config.clusterSessionTimeoutMs,
     replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
     replicaFetchWaitMaxMs: config.replicaFetchWaitMaxMs,
+    replicaHighWatermarkCheckpointIntervalMs: config.replicaHighWatermarkCheckpointIntervalMs,
     ackTimeoutMs: config.ackTimeoutMs,
     // The config requires it in cluster mode with access control on.
     interNodeToken: config.authEnabled ? config.authAdminToken : undefined,

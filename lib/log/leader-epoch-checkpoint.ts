@@ -89,6 +89,13 @@ export class LeaderEpochCache {
     this.#write();
   }
 
+  /** Drops every entry (the log was emptied and restarted elsewhere). */
+  clear(): void {
+    if (this.#entries.length === 0 && this.storage.exists(this.path)) return;
+    this.#entries = [];
+    this.#write();
+  }
+
   #write(): void {
     const lines = [String(CHECKPOINT_VERSION), String(this.#entries.length)];
     for (const entry of this.#entries) lines.push(`${entry.epoch} ${entry.startOffset}`);

@@ -20,7 +20,7 @@ import { deletesOldSegments, isCompacted, type LogConfig } from "./log-config.ts
 import { loadSegments, type RecoveryReport } from "./log-loader.ts";
 import { ProducerState, producerBatchOf } from "./producer-state.ts";
 import { loadProducerState, type ProducerStateLoad } from "./producer-state-recovery.ts";
-import { writeProducerSnapshot } from "./producer-state-snapshot.ts";
+import { deleteSnapshotsAbove, writeProducerSnapshot } from "./producer-state-snapshot.ts";
 import {
   decodeRecords,
   NO_TIMESTAMP,
@@ -617,6 +617,61 @@ export class PartitionLog {
     return removed;
   }
 
+  /**
+   * Kafka's truncateFullyAndStartAt: empties the log and starts it afresh at `offset`, for a follower
+   * whose log end fell below its leader's log start (it can never fetch what it lacks). Every segment
+   * goes, and with the records their leader epochs and producer state. Resolves once the new segment
+   * and the removals are synced, so a restart opens the log at `offset` (the caller writes the
+   * recovery-point checkpoint, which lives beside the logs).
+   */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    assertSafeOffset(offset);
+    this.#checkWritable();
+    // Renamed `.deleted` before the new segment exists, so its name is free even when `offset` is an
+    // old segment's base. Newest first: a crash part-way leaves a shorter log that is still whole.
+    for (const segment of this.#segments.toReversed())
+      this.#deleteSegmentFiles(segment, this.config.fileDeleteDelayMs);
+    deleteSnapshotsAbove(this.storage, this.dir, -1);
+    this.epochs.clear();
+    this.#segments = [Segment.create(this.storage, this.dir, offset, this.#segmentOptions())];
+    this.#directoryDirty = true;
+    this.#logStartOffset = offset;
+    this.#highWatermark = offset;
+    this.#recoveryPoint = offset;
+    this.#unflushedRecords = 0;
+    this.#producerState = new ProducerState(this.producerIdExpirationMs);
+    this.#producerStateLoad = undefined;
+    await this.flush();
+    assert(this.logStartOffset === offset && this.logEndOffset === offset, "log restarted at its offset");
+  }
+
+  /**
+   * Kafka's maybeIncrementLogStartOffset on a follower: the leader's log start moved (its retention
+   * deleted segments), so this replica drops what the leader already dropped. Whole segments only, as
+   * retention does, and never past the high watermark or the active segment. Returns the segments
+   * deleted.
+   */
+  maybeIncrementLogStartOffset(offset: number): number {
+    assertSafeOffset(offset);
+    if (this.#closed) return 0;
+    const limit = Math.min(offset, this.#highWatermark);
+    let deleted = 0;
+    while (this.#segments.length > 1 && this.#segments[1]!.baseOffset <= limit) {
+      this.#deleteOldestSegment();
+      deleted++;
+    }
+    if (deleted > 0) this.epochs.truncateFromStart(this.#logStartOffset);
+    return deleted;
+  }
+
+  /** Removes the oldest (never the active) segment; the log then starts at the next one. */
+  #deleteOldestSegment(): void {
+    assert(this.#segments.length > 1, "the active segment is never deleted from the start");
+    const oldest = this.#segments.shift()!;
+    this.#logStartOffset = Math.max(this.#logStartOffset, this.#segments[0]!.baseOffset);
+    this.#deleteSegmentFiles(oldest, this.config.fileDeleteDelayMs);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Retention
 
@@ -651,12 +706,11 @@ export class PartitionLog {
       const oldest = this.#segments[0]!;
       const next = this.#segments[1]!;
       if (!qualifies(oldest) || next.baseOffset > this.#highWatermark) break;
-      this.#segments.shift();
-      excessBytes -= oldest.sizeBytes;
-      deletedBytes += oldest.sizeBytes;
+      const sizeBytes = oldest.sizeBytes; // read before the delete closes its file
+      this.#deleteOldestSegment();
+      excessBytes -= sizeBytes;
+      deletedBytes += sizeBytes;
       deletedSegments++;
-      this.#logStartOffset = Math.max(this.#logStartOffset, next.baseOffset);
-      this.#deleteSegmentFiles(oldest, this.config.fileDeleteDelayMs);
       if (
         this.#segments.length === 1 &&
         qualifies(this.#activeSegment) &&

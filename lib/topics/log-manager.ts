@@ -436,6 +436,16 @@ export class LogManager {
     writeOffsetCheckpoint(this.storage, joinPath(this.dataDir, RECOVERY_POINT_FILE), offsets);
   }
 
+  /**
+   * Empties a partition's log and starts it at `offset` (a follower below its leader's log start),
+   * then writes the recovery-point checkpoint at once, as Kafka does: a stale recovery point above
+   * the new log's start would let an unclean restart trust segments that were never synced.
+   */
+  async truncateFullyAndStartAt(topicName: string, partition: number, offset: number): Promise<void> {
+    await this.partition(topicName, partition).truncateFullyAndStartAt(offset);
+    this.writeRecoveryCheckpoint();
+  }
+
   /** Flushes every log (group commit per partition). */
   async flushAll(): Promise<void> {
     await Promise.all([...this.#topics.values()].flatMap((topic) => topic.logs.map((log) => log.flush())));
