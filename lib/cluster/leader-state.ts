@@ -109,15 +109,16 @@ export class LeaderState {
     });
   }
 
-  /** Replicas outside the ISR that may join: caught up to the high watermark and into this epoch. */
-  caughtUpOutsiders(highWatermark: number): number[] {
-    const outsiders: number[] = [];
-    for (const [id, follower] of this.#followers) {
-      if (this.isr.includes(id)) continue;
-      const leo = follower.logEndOffset;
-      if (leo !== UNKNOWN_OFFSET && leo >= highWatermark && leo >= this.epochStartOffset) outsiders.push(id);
-    }
-    return outsiders;
+  /**
+   * Whether replica `id`, outside the ISR, may join: caught up to the high watermark and into this
+   * epoch. Asked only for the replica fetching now (Kafka's maybeExpandIsr): a replica that went
+   * quiet keeps its last position here, and must not be brought back by another's fetch.
+   */
+  mayJoinIsr(id: number, highWatermark: number): boolean {
+    const follower = this.#followers.get(id);
+    if (follower === undefined || this.isr.includes(id)) return false;
+    const leo = follower.logEndOffset;
+    return leo !== UNKNOWN_OFFSET && leo >= highWatermark && leo >= this.epochStartOffset;
   }
 
   positions(): Array<{ id: number; logEndOffset: number; lastCaughtUpMs: number }> {

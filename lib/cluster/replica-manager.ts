@@ -297,7 +297,7 @@ export class ReplicaManager {
     }
     leadership.state.recordFetch(query.replica_id, query.offset, log.logEndOffset, Date.now());
     this.#advanceHighWatermark(topic, partition);
-    this.#maybeExpandIsr(leadership, log);
+    this.#maybeExpandIsr(leadership, log, query.replica_id);
     const id = partitionId(topic, partition);
     const ready = () =>
       this.#leaders.get(id) !== leadership ||
@@ -349,17 +349,15 @@ export class ReplicaManager {
     }
   }
 
-  #maybeExpandIsr(leadership: Leadership, log: PartitionLog): void {
+  #maybeExpandIsr(leadership: Leadership, log: PartitionLog, replicaId: number): void {
     const { state } = leadership;
-    if (state.pendingIsr !== undefined) return;
-    const joining = state.caughtUpOutsiders(log.highWatermark);
-    if (joining.length === 0) return;
-    this.options.log("info", "followers caught up; expanding the ISR", {
+    if (state.pendingIsr !== undefined || !state.mayJoinIsr(replicaId, log.highWatermark)) return;
+    this.options.log("info", "a follower caught up; expanding the ISR", {
       topic: state.topic,
       partition: state.partition,
-      joining,
+      joining: replicaId,
     });
-    void this.#proposeIsr(leadership, [...state.isr, ...joining]);
+    void this.#proposeIsr(leadership, [...state.isr, replicaId]);
   }
 
   async #proposeIsr(leadership: Leadership, isr: number[]): Promise<void> {

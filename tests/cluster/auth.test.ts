@@ -97,11 +97,17 @@ test("with access control on, nodes replicate and forward with the shared admin 
 test("a group request is checked against the group's topics on every node, coordinator or not", async () => {
   const [first] = cluster.nodes;
   // Committed by the admin: the group involves TOPIC, which only its coordinator knows.
-  const commit = await fetch(`${first!.api}/groups/g-secured/offsets`, {
-    method: "POST",
-    headers: { ...first!.headers, "content-type": "application/json" },
-    body: JSON.stringify({ offsets: [{ topic: TOPIC, partition: 0, offset: 1 }] }),
-  });
+  // The first group request creates the offsets topic: retriable 503s until its leaders serve.
+  let commit: Response;
+  const deadline = performance.now() + 15_000;
+  do {
+    commit = await fetch(`${first!.api}/groups/g-secured/offsets`, {
+      method: "POST",
+      headers: { ...first!.headers, "content-type": "application/json" },
+      body: JSON.stringify({ offsets: [{ topic: TOPIC, partition: 0, offset: 1 }] }),
+    });
+    if (commit.status === 503) await Bun.sleep(100);
+  } while (commit.status === 503 && performance.now() < deadline);
   expect(commit.status).toBe(200);
   for (const node of cluster.nodes) {
     const outsider = await makeToken(node, `outsider-${node.id}`, "consume", "elsewhere.*");
