@@ -231,6 +231,29 @@ export class ClusterNode {
     return node === undefined ? { kind: "none" } : { kind: "remote", node };
   }
 
+  /** Whether the local log has the partition: a topic of this node alone, or one it holds a replica of. */
+  servesLocally(topic: string, partition: number): boolean {
+    return !this.manages(topic) || this.replicas.holdsReplica(topic, partition);
+  }
+
+  /**
+   * For reads of the local log (WebSocket subscriptions): throws NOT_LEADER_OR_FOLLOWER, naming the
+   * nodes that hold the partition, when this node holds no replica of it (its log is empty here).
+   */
+  checkLocalReplica(topic: string, partition: number): void {
+    if (this.servesLocally(topic, partition)) return;
+    const state = this.partitionState(topic, partition);
+    const holders = (state?.replicas ?? [])
+      .map((id) => this.#snapshot?.nodes.get(id))
+      .flatMap((node) => (node === undefined ? [] : [`node ${node.id} (${node.url})`]));
+    throw new SluiceError(
+      "NOT_LEADER_OR_FOLLOWER",
+      `node ${this.nodeId} holds no replica of ${topic}-${partition}; subscribe on ` +
+        (holders.length > 0 ? holders.join(" or ") : "a node that holds one (none is live now)"),
+      { field: "partition" },
+    );
+  }
+
   /** Whether the topic is the cluster's (not a local-only internal topic). */
   manages(topic: string): boolean {
     return this.#snapshot?.topics.has(topic) ?? false;

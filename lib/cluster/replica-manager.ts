@@ -84,8 +84,38 @@ export class ReplicaManager {
       await this.#applyPartition(id, versioned, snapshot);
     }
     for (const id of [...this.#leaders.keys(), ...this.#fetchers.keys()]) {
-      if (!seen.has(id)) await this.#resign(id);
+      if (seen.has(id)) continue;
+      await this.#resign(id);
+      const moved = snapshot.partitions.get(id);
+      if (moved !== undefined) await this.#dropReplica(moved.topic, moved.partition);
     }
+  }
+
+  /**
+   * A reassignment took this node out of the partition's replicas: its log is emptied (Kafka deletes
+   * it), so no stale or uncommitted record of it is ever served from here, and whatever waits on it
+   * (WebSocket subscriptions) wakes to find it gone. Should the partition come back, it fetches
+   * from the leader as a new replica does.
+   */
+  async #dropReplica(topic: string, partition: number): Promise<void> {
+    if (!this.options.logs.hasTopic(topic)) return;
+    try {
+      await this.options.logs.truncateFullyAndStartAt(topic, partition, 0);
+      this.options.log("info", "no longer a replica: local log emptied", { topic, partition });
+    } catch (error) {
+      this.options.log("warn", "could not empty a dropped replica's log", {
+        topic,
+        partition,
+        error: String(error),
+      });
+    }
+    this.#notify(topic, partition);
+  }
+
+  /** Whether this node holds a replica of the partition (cluster metadata as last applied). */
+  holdsReplica(topic: string, partition: number): boolean {
+    const state = this.#snapshot?.partitions.get(partitionId(topic, partition))?.state;
+    return state === undefined || state.replicas.includes(this.options.selfId);
   }
 
   async #applyPartition(id: string, versioned: VersionedPartition, snapshot: ClusterSnapshot): Promise<void> {

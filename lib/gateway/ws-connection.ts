@@ -274,6 +274,8 @@ export class StreamConnection {
     if (subscription.ended || subscription.credit.exhausted) return 0;
     let plan: ReturnType<typeof nextRecordsFrame>;
     try {
+      // A reassignment may have moved the partition off this node since the subscription began.
+      this.gateway.cluster?.checkLocalReplica(subscription.topic, subscription.partition);
       const log = this.gateway.logs.partition(subscription.topic, subscription.partition);
       plan = nextRecordsFrame(log, {
         id: subscription.id,

@@ -49,7 +49,10 @@ export class Subscription {
     if (this.#ended || this.#waiting !== undefined || this.#cancelRetry !== undefined) return;
     const waiting = new AbortController();
     this.#waiting = waiting;
-    const caughtUp = () => gateway.logs.partition(this.topic, this.partition).highWatermark > this.nextOffset;
+    // A partition moved off this node wakes it too: the next read says where it went.
+    const caughtUp = () =>
+      gateway.cluster?.servesLocally(this.topic, this.partition) === false ||
+      gateway.logs.partition(this.topic, this.partition).highWatermark > this.nextOffset;
     const options = { isSatisfied: caughtUp, maxWaitMs: WS_SUBSCRIPTION_WAIT_MS, signal: waiting.signal };
     void gateway.waiters.wait(this.topic, this.partition, options).then((outcome) => {
       if (this.#waiting === waiting) this.#waiting = undefined;
@@ -76,6 +79,7 @@ export class Subscription {
 
 /** The offset a subscribe frame's `from` names, checked against the partition's log now. */
 export function startOffsetOf(gateway: Gateway, frame: SubscribeFrame): number {
+  gateway.cluster?.checkLocalReplica(frame.topic, frame.partition);
   const log = gateway.logs.partition(frame.topic, frame.partition);
   const from: StartFrom = frame.from;
   if (typeof from === "object" && "offset" in from) {

@@ -1,11 +1,12 @@
 // Reassignment with real etcd and real Sluice processes: a node added to a running cluster takes
 // over a partition from its leader while acks=all producers keep writing, and nothing acknowledged
-// is lost; a move is cancelled; bad requests are refused with the right errors.
+// is lost; a WebSocket reader on the node it leaves is told where it went; a move is cancelled; bad
+// requests are refused with the right errors.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runSluice } from "../cli/helpers.ts";
-import { createReplicatedTopic, leaderOf, verifyAcked } from "./failover-rounds.ts";
+import { createReplicatedTopic, leaderOf, partitionBytes, verifyAcked } from "./failover-rounds.ts";
 import { Cluster, type SluiceNode, waitUntil } from "./harness.ts";
 import { AckedLoad } from "./load.ts";
 
@@ -29,6 +30,29 @@ async function reassign(via: SluiceNode, body: unknown) {
   return { status: response.status, body: (await response.json()) as Answer };
 }
 
+/** A raw WebSocket on `node` that keeps every frame it gets. */
+async function openSocket(node: SluiceNode) {
+  const frames: Array<Record<string, unknown>> = [];
+  const socket = new WebSocket(`${node.url.replace("http", "ws")}/api/v1/ws`);
+  socket.onmessage = (event) => frames.push(JSON.parse(String(event.data)));
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  const subscribe = (id: number) =>
+    socket.send(
+      JSON.stringify({
+        type: "subscribe",
+        id,
+        topic: "moving",
+        partition: 0,
+        from: "earliest",
+        credit: { records: 1_000_000 },
+      }),
+    );
+  return { socket, frames, subscribe };
+}
+
 async function reassignments(via: SluiceNode): Promise<Array<Record<string, unknown>>> {
   const response = await fetch(`${via.api}/cluster/reassignments`, { headers: via.headers });
   return ((await response.json()) as { reassignments: Array<Record<string, unknown>> }).reassignments;
@@ -40,6 +64,15 @@ test("a new node takes a partition over from its leader under acks=all load, los
   const follower = cluster.nodes.find((node) => node.id !== oldLeader)!;
   const load = new AckedLoad(cluster, "moving");
   await waitUntil("acks before the move", async () => load.acked.length >= 200, 30_000);
+
+  // A WebSocket reader on the node the partition is about to leave.
+  const reader = await openSocket(cluster.node(oldLeader));
+  reader.subscribe(1);
+  await waitUntil(
+    "records on the old leader's socket",
+    async () => reader.frames.some((frame) => frame.type === "records"),
+    10_000,
+  );
 
   const added = await cluster.addNode();
   const started = await reassign(follower, {
@@ -70,6 +103,33 @@ test("a new node takes a partition over from its leader under acks=all load, los
   // Producers were answered throughout: during the move and after it.
   expect(ackedAtEnd).toBeGreaterThan(ackedAtStart);
 
+  // Its subscription ended with an error naming where the partition went; a new one is refused.
+  await waitUntil(
+    "the old leader's subscription to end",
+    async () => reader.frames.some((frame) => frame.type === "unsubscribed"),
+    10_000,
+  );
+  const ended = reader.frames.find((frame) => frame.type === "error") as { name: string; message: string };
+  expect(ended.name).toBe("NOT_LEADER_OR_FOLLOWER");
+  expect(ended.message).toContain(`node ${added.id} (${added.url})`);
+  reader.subscribe(2);
+  await waitUntil(
+    "the refusal",
+    async () => reader.frames.filter((frame) => frame.type === "error").length === 2,
+    10_000,
+  );
+  reader.socket.close();
+  // The new leader's socket serves the partition from its start.
+  const newReader = await openSocket(added);
+  newReader.subscribe(3);
+  await waitUntil(
+    "records on the new leader's socket",
+    async () => newReader.frames.some((frame) => frame.type === "records"),
+    10_000,
+  );
+  expect(newReader.frames.find((frame) => frame.type === "subscribed")).toMatchObject({ offset: 0 });
+  newReader.socket.close();
+
   // The node that left the replica set does not lead or follow any more: it forwards to the leader.
   // Its describe shows the leader's offsets, not its own stale log's.
   const viaOld = await cluster.partitionState("moving", 0, cluster.node(oldLeader));
@@ -81,6 +141,8 @@ test("a new node takes a partition over from its leader under acks=all load, los
 
   const { records } = await verifyAcked(cluster, "moving", load, [added.id, follower.id]);
   expect(records).toBeGreaterThanOrEqual(load.acked.length);
+  // The node it left keeps none of it (Kafka deletes a dropped replica's log).
+  expect(partitionBytes(cluster.node(oldLeader).dataDir, "moving").length).toBe(0);
   for (const node of cluster.nodes) await node.start();
 }, 180_000);
 
