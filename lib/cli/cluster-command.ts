@@ -6,9 +6,10 @@ import { adminOf, CLIENT_OPTIONS, connectionOf } from "./client-options.ts";
 import {
   type CommandSpec,
   expectPositionals,
-  helpText,
+  integerList,
   intOption,
-  parseArgs,
+  parseAction,
+  type parseArgs,
   stringOption,
   UsageError,
 } from "./command.ts";
@@ -72,20 +73,9 @@ const clusterSpec: CommandSpec = {
 };
 
 export async function runCluster(argv: string[], context: CliContext): Promise<ExitCode> {
-  const [action, ...rest] = argv;
-  if (action === undefined || action === "--help" || action === "-h") {
-    context.writeOut(`${helpText(clusterSpec)}\nActions: ${Object.keys(SPECS).join(", ")}\n`);
-    return action === undefined ? EXIT.usage : EXIT.ok;
-  }
-  if (!(action in SPECS)) {
-    throw new UsageError(`cluster: unknown action "${action}" (${Object.keys(SPECS).join(", ")})`);
-  }
-  const spec: CommandSpec = SPECS[action as keyof typeof SPECS];
-  const args = parseArgs(spec, rest);
-  if (args.help) {
-    context.writeOut(helpText(spec));
-    return EXIT.ok;
-  }
+  const parsed = parseAction(clusterSpec, SPECS, argv, context.writeOut);
+  if (typeof parsed === "number") return parsed;
+  const { action, spec, args } = parsed;
   const admin = adminOf(connectionOf(args, context.env));
   const json = args.options.has("json");
   const print = (value: unknown) => context.writeOut(`${JSON.stringify(value, null, 2)}\n`);
@@ -203,11 +193,8 @@ function planOf(spec: CommandSpec, args: ReturnType<typeof parseArgs>): Reassign
   }
   const [topic, partition] = expectPositionals(spec, args, ["topic", "partition"]);
   if (replicas === undefined) throw new UsageError("cluster reassign: --replicas (or --file) is required");
-  const ids = replicas.split(",").map((part) => part.trim());
-  if (!ids.every((id) => /^\d+$/.test(id))) {
-    throw new UsageError(`--replicas wants node ids like 3,2, not "${replicas}"`);
-  }
-  return [{ topic: topic!, partition: partitionOf(partition!), replicas: ids.map(Number) }];
+  const ids = integerList("replicas", replicas, "3,2");
+  return [{ topic: topic!, partition: partitionOf(partition!), replicas: ids }];
 }
 
 function partitionOf(text: string): number {

@@ -1,5 +1,7 @@
 // A small command-line parser shared by the subcommands: each declares its options once, and the
 // same declaration parses argv and prints `--help`. Mistakes are UsageErrors (exit code 2).
+import { EXIT, type ExitCode } from "./exit-codes.ts";
+
 export interface OptionSpec {
   /** Long name without dashes: "key-separator". */
   name: string;
@@ -114,4 +116,48 @@ export function expectPositionals(spec: CommandSpec, args: ParsedArgs, names: st
     throw new UsageError(`${spec.name}: expected ${wanted} (see --help)`);
   }
   return args.positionals;
+}
+
+/** A command with actions (`topics create …`): the action named, its spec and its parsed args. */
+export interface ParsedAction<Action extends string> {
+  action: Action;
+  spec: CommandSpec;
+  args: ParsedArgs;
+}
+
+/**
+ * Picks the action of a command with actions and parses its args; the exit code instead when there
+ * is nothing to run: no action (usage, exit 2) or `--help` on the command or the action (exit 0).
+ */
+export function parseAction<Specs extends Record<string, CommandSpec>>(
+  command: CommandSpec,
+  specs: Specs,
+  argv: string[],
+  writeOut: (text: string) => void,
+): ParsedAction<keyof Specs & string> | ExitCode {
+  const [action, ...rest] = argv;
+  const actions = Object.keys(specs);
+  if (action === undefined || action === "--help" || action === "-h") {
+    writeOut(`${helpText(command)}\nActions: ${actions.join(", ")}\n`);
+    return action === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (!Object.hasOwn(specs, action)) {
+    throw new UsageError(`${command.name}: unknown action "${action}" (${actions.join(", ")})`);
+  }
+  const spec: CommandSpec = specs[action]!;
+  const args = parseArgs(spec, rest);
+  if (args.help) {
+    writeOut(helpText(spec));
+    return EXIT.ok;
+  }
+  return { action, spec, args };
+}
+
+/** A comma-separated list of non-negative integers given to `--option` (partitions, node ids). */
+export function integerList(option: string, text: string, example: string): number[] {
+  const parts = text.split(",").map((part) => part.trim());
+  if (!parts.every((part) => /^\d+$/.test(part))) {
+    throw new UsageError(`--${option} wants numbers like ${example}, not "${text}"`);
+  }
+  return parts.map(Number);
 }

@@ -5,8 +5,8 @@ import { adminOf, CLIENT_OPTIONS, connectionOf } from "./client-options.ts";
 import {
   type CommandSpec,
   expectPositionals,
-  helpText,
-  parseArgs,
+  integerList,
+  parseAction,
   stringOption,
   UsageError,
 } from "./command.ts";
@@ -58,27 +58,14 @@ function resetOf(topic: string, to: string, partitions: number[] | undefined): O
   return { ...base, to: "timestamp", timestamp: where.timestamp };
 }
 
-function partitionList(text: string | undefined): number[] | undefined {
-  if (text === undefined) return undefined;
-  const parts = text.split(",").map((part) => part.trim());
-  if (!parts.every((part) => /^\d+$/.test(part)))
-    throw new UsageError(`--partitions wants numbers like 0,1,2, not "${text}"`);
-  return parts.map(Number);
+function partitionsOf(text: string | undefined): number[] | undefined {
+  return text === undefined ? undefined : integerList("partitions", text, "0,1,2");
 }
 
 export async function runGroups(argv: string[], context: CliContext): Promise<ExitCode> {
-  const [action, ...rest] = argv;
-  if (action === undefined || action === "--help" || action === "-h") {
-    context.writeOut(`${helpText(groupsSpec)}\nActions: ${Object.keys(SPECS).join(", ")}\n`);
-    return action === undefined ? EXIT.usage : EXIT.ok;
-  }
-  if (!(action in SPECS)) throw new UsageError(`groups: unknown action "${action}" (list, describe, reset)`);
-  const spec: CommandSpec = SPECS[action as keyof typeof SPECS];
-  const args = parseArgs(spec, rest);
-  if (args.help) {
-    context.writeOut(helpText(spec));
-    return EXIT.ok;
-  }
+  const parsed = parseAction(groupsSpec, SPECS, argv, context.writeOut);
+  if (typeof parsed === "number") return parsed;
+  const { action, spec, args } = parsed;
   const admin = adminOf(connectionOf(args, context.env));
   const json = args.options.has("json");
   const print = (value: unknown) => context.writeOut(`${JSON.stringify(value, null, 2)}\n`);
@@ -125,7 +112,7 @@ export async function runGroups(argv: string[], context: CliContext): Promise<Ex
     throw new UsageError("groups reset: --topic and --to are required");
   const offsets = await admin.resetOffsets(
     group!,
-    resetOf(topic, to, partitionList(stringOption(args, "partitions"))),
+    resetOf(topic, to, partitionsOf(stringOption(args, "partitions"))),
   );
   if (json) print(offsets);
   else

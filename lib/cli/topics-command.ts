@@ -4,10 +4,9 @@ import { adminOf, CLIENT_OPTIONS, connectionOf } from "./client-options.ts";
 import {
   type CommandSpec,
   expectPositionals,
-  helpText,
   intOption,
   type ParsedArgs,
-  parseArgs,
+  parseAction,
   UsageError,
 } from "./command.ts";
 import { EXIT, type ExitCode } from "./exit-codes.ts";
@@ -96,19 +95,9 @@ function describeTable(topic: TopicDescription): string {
 }
 
 export async function runTopics(argv: string[], context: CliContext): Promise<ExitCode> {
-  const [action, ...rest] = argv;
-  if (action === undefined || action === "--help" || action === "-h") {
-    context.writeOut(`${helpText(topicsSpec)}\nActions: ${Object.keys(SPECS).join(", ")}\n`);
-    return action === undefined ? EXIT.usage : EXIT.ok;
-  }
-  if (!(action in SPECS))
-    throw new UsageError(`topics: unknown action "${action}" (list, create, describe, alter, delete)`);
-  const spec: CommandSpec = SPECS[action as keyof typeof SPECS];
-  const args = parseArgs(spec, rest);
-  if (args.help) {
-    context.writeOut(helpText(spec));
-    return EXIT.ok;
-  }
+  const parsed = parseAction(topicsSpec, SPECS, argv, context.writeOut);
+  if (typeof parsed === "number") return parsed;
+  const { action, spec, args } = parsed;
   const admin = adminOf(connectionOf(args, context.env));
   const json = args.options.has("json");
   const print = (value: unknown) => context.writeOut(`${JSON.stringify(value, null, 2)}\n`);
