@@ -193,42 +193,42 @@ export class GroupMembers {
     // Forgotten first: the coordinator's memberRemoved then finds nothing to tell; it is the client's own.
     this.#forget(this.#held(frame.group, frame.memberId));
     this.groups.leave(frame.group, frame.memberId);
-    const { group, memberId } = frame;
-    this.outlet.send({
-      type: "left",
-      ...(frame.requestId === undefined ? {} : { requestId: frame.requestId }),
-      group,
-      memberId,
-    });
+    this.#sendLeft(frame);
+  }
+
+  #sendLeft({ requestId, group, memberId }: LeaveFrame): void {
+    this.outlet.send({ type: "left", ...(requestId === undefined ? {} : { requestId }), group, memberId });
   }
 
   #commit(frame: CommitFrame): void {
-    const { group, memberId, generationId, offsets } = frame;
-    const member = memberId === undefined ? undefined : this.#held(group, memberId);
+    const member = frame.memberId === undefined ? undefined : this.#held(frame.group, frame.memberId);
     // Checked at once (a bad commit throws here); answered once committed (cluster mode: replicated).
     const committing = this.#checked(member, () =>
-      this.groups.commitReplicated(group, {
-        offsets,
-        ...(memberId === undefined ? {} : { memberId }),
-        ...(generationId === undefined ? {} : { generationId }),
-      }),
+      this.groups.commitReplicated(frame.group, commitInput(frame)),
     );
     committing.then(
-      (committed) => {
-        if (this.#closed) return;
-        this.outlet.send({
-          type: "committed",
-          requestId: frame.requestId,
-          group,
-          offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
-        });
-      },
-      (error: unknown) => {
-        if (this.#closed) return;
-        if (member !== undefined && isSluiceError(error, "UNKNOWN_MEMBER_ID")) this.#forget(member);
-        this.outlet.sendError(error, { requestId: frame.requestId });
-      },
+      (committed) => this.#sendCommitted(frame, committed),
+      this.#failed(member, frame.requestId),
     );
+  }
+
+  #sendCommitted(frame: CommitFrame, committed: readonly CommittedOffset[]): void {
+    if (this.#closed) return;
+    this.outlet.send({
+      type: "committed",
+      requestId: frame.requestId,
+      group: frame.group,
+      offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+    });
+  }
+
+  /** Answers a failed request with its error; a member its group no longer knows is forgotten here too. */
+  #failed(member: HeldMember | undefined, requestId: RequestId | undefined) {
+    return (error: unknown) => {
+      if (this.#closed) return;
+      if (member !== undefined && isSluiceError(error, "UNKNOWN_MEMBER_ID")) this.#forget(member);
+      this.outlet.sendError(error, requestId === undefined ? {} : { requestId });
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -237,12 +237,7 @@ export class GroupMembers {
   // events are.
 
   #remoteFrame(frame: GroupFrame, remote: RemoteGroups): void {
-    const requestId = frame.requestId;
-    const failed = (member: HeldMember | undefined) => (error: unknown) => {
-      if (this.#closed) return;
-      if (member !== undefined && isSluiceError(error, "UNKNOWN_MEMBER_ID")) this.#forget(member);
-      this.outlet.sendError(error, requestId === undefined ? {} : { requestId });
-    };
+    const failed = (member: HeldMember | undefined) => this.#failed(member, frame.requestId);
     switch (frame.type) {
       case "join": {
         const { type: _type, requestId: _requestId, group, ...input } = frame;
@@ -299,35 +294,16 @@ export class GroupMembers {
       case "leave": {
         const member = this.#held(frame.group, frame.memberId);
         this.#forget(member);
-        const { group, memberId } = frame;
-        remote.leave(group, memberId).then(() => {
-          if (this.#closed) return;
-          this.outlet.send({
-            type: "left",
-            ...(requestId === undefined ? {} : { requestId }),
-            group,
-            memberId,
-          });
+        remote.leave(frame.group, frame.memberId).then(() => {
+          if (!this.#closed) this.#sendLeft(frame);
         }, failed(undefined));
         return;
       }
       case "commit": {
-        const { group, memberId, generationId, offsets } = frame;
-        const member = memberId === undefined ? undefined : this.#held(group, memberId);
-        const input = {
-          offsets,
-          ...(memberId === undefined ? {} : { memberId }),
-          ...(generationId === undefined ? {} : { generationId }),
-        };
-        remote.commit(group, input).then((committed) => {
-          if (this.#closed) return;
-          this.outlet.send({
-            type: "committed",
-            requestId: frame.requestId,
-            group,
-            offsets: committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
-          });
-        }, failed(member));
+        const member = frame.memberId === undefined ? undefined : this.#held(frame.group, frame.memberId);
+        remote
+          .commit(frame.group, commitInput(frame))
+          .then((committed) => this.#sendCommitted(frame, committed), failed(member));
         return;
       }
     }
@@ -395,4 +371,13 @@ export class GroupMembers {
 
 function keyOf(first: string, second: string | number): string {
   return `${first}\u0000${second}`;
+}
+
+/** A commit frame's offsets and membership, as the coordinator takes them. */
+function commitInput({ offsets, memberId, generationId }: CommitFrame) {
+  return {
+    offsets,
+    ...(memberId === undefined ? {} : { memberId }),
+    ...(generationId === undefined ? {} : { generationId }),
+  };
 }
