@@ -233,7 +233,9 @@ export class ClusterNode {
 
   /** Whether the local log has the partition: a topic of this node alone, or one it holds a replica of. */
   servesLocally(topic: string, partition: number): boolean {
-    return !this.manages(topic) || this.replicas.holdsReplica(topic, partition);
+    if (!this.manages(topic)) return true;
+    const state = this.partitionState(topic, partition);
+    return state === undefined || state.replicas.includes(this.options.nodeId);
   }
 
   /**

@@ -2,13 +2,13 @@
 // frames become when the socket is on a node that does not coordinate the group (the socket stays
 // where it connected, as issue 6 wants; this node acts for the member). Requests are marked as
 // forwarded, so the coordinator answers them itself (NOT_COORDINATOR once it no longer is).
-import { ERRORS, type ErrorName, SluiceError } from "../errors.ts";
+import { SluiceError } from "../errors.ts";
 import type { CommittedOffset } from "../groups/committed-offsets.ts";
 import type { CommitInput, JoinInput, JoinResult } from "../groups/group-coordinator.ts";
 import type { ClusterNode } from "./cluster-node.ts";
 import type { ClusterGroupCoordination } from "./group-coordination.ts";
 import { peerHeaders } from "./peer-auth.ts";
-import { FORWARDED_HEADER } from "./replicated-append.ts";
+import { FORWARDED_HEADER, remoteError } from "./replicated-append.ts";
 
 /** How long a request other than a join (a long poll bounded by its rebalance timeout) may take. */
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -97,20 +97,14 @@ export class RemoteGroupCoordinator implements RemoteGroups {
       | { error?: { name?: string; message?: string; field?: string } }
       | undefined;
     if (response.ok && answer !== undefined) return answer;
-    throw coordinatorError(answer?.error, node.id, response.status);
+    // The coordinator's error as it named it, so the member hears the same from any node.
+    throw remoteError(
+      answer?.error,
+      () =>
+        new SluiceError(
+          "COORDINATOR_NOT_AVAILABLE",
+          `the coordinator (node ${node.id}) answered ${response.status}`,
+        ),
+    );
   }
-}
-
-/** The coordinator's error as it named it, so the member hears the same from any node. */
-function coordinatorError(
-  error: { name?: string; message?: string; field?: string } | undefined,
-  nodeId: number,
-  status: number,
-): SluiceError {
-  const name = error?.name;
-  if (name !== undefined && name in ERRORS) {
-    const field = error?.field;
-    return new SluiceError(name as ErrorName, error?.message ?? name, field === undefined ? {} : { field });
-  }
-  return new SluiceError("COORDINATOR_NOT_AVAILABLE", `the coordinator (node ${nodeId}) answered ${status}`);
 }

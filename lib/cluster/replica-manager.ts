@@ -112,12 +112,6 @@ export class ReplicaManager {
     this.#notify(topic, partition);
   }
 
-  /** Whether this node holds a replica of the partition (cluster metadata as last applied). */
-  holdsReplica(topic: string, partition: number): boolean {
-    const state = this.#snapshot?.partitions.get(partitionId(topic, partition))?.state;
-    return state === undefined || state.replicas.includes(this.options.selfId);
-  }
-
   async #applyPartition(id: string, versioned: VersionedPartition, snapshot: ClusterSnapshot): Promise<void> {
     const { topic, partition, state } = versioned;
     const log = this.options.logs.partition(topic, partition);

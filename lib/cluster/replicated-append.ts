@@ -145,21 +145,28 @@ async function forwardBatches(
         error?: { name?: string; message?: string; field?: string };
       }
     | undefined;
-  if (!response.ok || body?.batches === undefined) throw remoteError(body?.error, node, response.status);
+  if (!response.ok || body?.batches === undefined) {
+    throw remoteError(
+      body?.error,
+      () => new SluiceError("LEADER_NOT_AVAILABLE", `node ${node.id} answered ${response.status}`),
+    );
+  }
   const logStartOffset = body.logStartOffset ?? 0;
   return forwardAnswer(body).map((result) => ({ ...result, logStartOffset }));
 }
 
-/** The leader's error, as the leader named it, so the client sees the same error from any node. */
+/**
+ * Another node's error, as that node named it, so the client sees the same error from any node;
+ * `otherwise` when its answer names none this node knows.
+ */
 export function remoteError(
   error: { name?: string; message?: string; field?: string } | undefined,
-  node: NodeRecord,
-  status: number,
+  otherwise: () => SluiceError,
 ): SluiceError {
   const name = error?.name;
   if (name !== undefined && name in ERRORS) {
     const field = error?.field;
     return new SluiceError(name as ErrorName, error?.message ?? name, field === undefined ? {} : { field });
   }
-  return new SluiceError("LEADER_NOT_AVAILABLE", `node ${node.id} answered ${status}`);
+  return otherwise();
 }
