@@ -12,8 +12,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { encodeBatch, utf8 } from "../../lib/log/record-batch.ts";
+import { launchBrowser } from "../../tests/ui/helpers.ts";
 
 const RATE = Number(process.env.RATE ?? 50_000);
 const MEASURE_S = Number(process.env.MEASURE_S ?? 10);
@@ -47,17 +47,7 @@ const server = Bun.spawn(
   { stdout: "ignore", stderr: "pipe" },
 );
 const root = `http://127.0.0.1:${port}`;
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchBrowser();
 
 try {
   await waitForServer();
